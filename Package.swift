@@ -1,0 +1,84 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "scrumble-realtime",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "broker", targets: ["BrokerCommand"]),
+        .library(name: "Broker", targets: ["Broker"]),
+        .library(name: "BrokerProtocol", targets: ["BrokerProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-collections.git", exact: "1.6.0"),
+    ],
+    targets: [
+        // Wire types and codecs of Centrifugo's client protocol and server API. Pure: no I/O, no clocks.
+        .target(
+            name: "BrokerProtocol",
+            path: "Sources/Protocol",
+            swiftSettings: strict
+        ),
+        // The broker: config, node, hub, sessions, engines, auth, transports, server API.
+        .target(
+            name: "Broker",
+            dependencies: [
+                "BrokerProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Sources/Broker",
+            swiftSettings: strict
+        ),
+        // Thin executable: parses the command line and calls into Broker.
+        .executableTarget(
+            name: "BrokerCommand",
+            dependencies: [
+                "Broker",
+                "BrokerProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/BrokerCommand",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ProtocolTests",
+            dependencies: ["BrokerProtocol"],
+            path: "Tests/ProtocolTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "BrokerTests",
+            dependencies: [
+                "Broker",
+                "BrokerProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Tests/BrokerTests",
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,62 @@
+import JWTKit
+
+/// Checks a JWS signature against the keys of one token config.
+///
+/// The header's `alg` picks the key family; an algorithm whose family has no configured key,
+/// and any algorithm outside HS/RS/ES 256/384/512 (`none`, PS*, EdDSA...), is refused.
+struct JWTSignatureCheck: Sendable {
+    private let hmacSecret: String
+    private let previousHMACSecret: String
+    /// Unix seconds after which the previous secret stops being accepted; 0 = no limit.
+    private let previousHMACSecretValidUntil: Int64
+    /// jwt-kit's RS/ES verifiers, built once in the background (jwt-kit's key collection is an actor).
+    private let publicKeyVerifiers: Task<[String: any JWTAlgorithm], Never>?
+
+    let hasKeys: Bool
+
+    init(config: TokenConfig, keyPrefix: String) throws(ConfigError) {
+        hmacSecret = config.hmacSecretKey
+        previousHMACSecret = config.hmacPreviousSecretKey
+        previousHMACSecretValidUntil = config.hmacPreviousSecretKeyValidUntil
+        let publicKeys = try TokenPublicKeys(rsaPEM: config.rsaPublicKey, ecdsaPEM: config.ecdsaPublicKey, keyPrefix: keyPrefix)
+        publicKeyVerifiers = publicKeys.isEmpty ? nil : Task { await publicKeys.makeVerifiers() }
+        hasKeys = !hmacSecret.isEmpty || !previousHMACSecret.isEmpty || !publicKeys.isEmpty
+    }
+
+    /// Throws `.invalid` unless `signature` is a valid `algorithm` signature of `signingInput`.
+    func verify(algorithm: String, signingInput: ArraySlice<UInt8>, signature: [UInt8], now: Int64) async throws(TokenError) {
+        if let hash = TokenHMAC.Hash(algorithm: algorithm) {
+            try verifyHMAC(hash, algorithm: algorithm, signingInput: signingInput, signature: signature, now: now)
+            return
+        }
+        switch algorithm {
+        case "RS256", "RS384", "RS512", "ES256", "ES384", "ES512":
+            guard let verifier = await publicKeyVerifiers?.value[algorithm] else {
+                throw .invalid("no key configured for JWT algorithm \(algorithm)")
+            }
+            guard (try? verifier.verify(signature, signs: signingInput)) == true else {
+                throw .invalid("invalid token signature")
+            }
+        default:
+            throw .invalid("unsupported JWT algorithm \"\(algorithm)\"")
+        }
+    }
+
+    /// The current secret first; the previous one (rotation) only while it is still valid.
+    private func verifyHMAC(
+        _ hash: TokenHMAC.Hash, algorithm: String, signingInput: ArraySlice<UInt8>, signature: [UInt8], now: Int64
+    ) throws(TokenError) {
+        let previousUsable = !previousHMACSecret.isEmpty
+            && (previousHMACSecretValidUntil <= 0 || now <= previousHMACSecretValidUntil)
+        guard !hmacSecret.isEmpty || previousUsable else {
+            throw .invalid("no key configured for JWT algorithm \(algorithm)")
+        }
+        if !hmacSecret.isEmpty, TokenHMAC.isValid(signature, hash, of: signingInput, secret: hmacSecret) {
+            return
+        }
+        if previousUsable, TokenHMAC.isValid(signature, hash, of: signingInput, secret: previousHMACSecret) {
+            return
+        }
+        throw .invalid("invalid token signature")
+    }
+}

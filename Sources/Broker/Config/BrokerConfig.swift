@@ -1,0 +1,242 @@
+/// The broker's configuration, in Centrifugo v6's layout (`broker.json`).
+///
+/// Every field has Centrifugo v6's default, so `BrokerConfig()` is a working single-node config
+/// (memory engine, port 8000). Durations are stored as `Duration`; in the file they are Go duration
+/// strings (`"25s"`, `"720h"`, `"1m30s"`) or integer seconds.
+public struct BrokerConfig: Sendable, Equatable {
+    public var httpServer = HTTPServerConfig()
+    public var log = LogConfig()
+    public var client = ClientConfig()
+    public var channel = ChannelConfig()
+    public var httpAPI = HTTPAPIConfig()
+    public var websocket = WebSocketConfig()
+    public var engine = EngineConfig()
+    public var health = EndpointToggle(enabled: false, handlerPrefix: "/health")
+    public var prometheus = EndpointToggle(enabled: false, handlerPrefix: "/metrics")
+    public var admin = AdminConfig()
+    public var shutdown = ShutdownConfig()
+    public var node = NodeConfig()
+    /// Keys present in the file that the broker does not know (logged as warnings at start).
+    public var unknownKeys: [String] = []
+
+    public init() {}
+}
+
+public struct HTTPServerConfig: Sendable, Equatable {
+    /// Interface to bind; "" means all interfaces (0.0.0.0).
+    public var address: String = ""
+    public var port: Int = 8000
+    /// When set, the server API, health and metrics are served on this port instead.
+    public var internalPort: Int? = nil
+    public var internalAddress: String = ""
+    public init() {}
+}
+
+public struct LogConfig: Sendable, Equatable {
+    /// none | trace | debug | info | warn | error
+    public var level: String = "info"
+    public var file: String = ""
+    public init() {}
+}
+
+public struct TokenConfig: Sendable, Equatable {
+    public var hmacSecretKey: String = ""
+    public var hmacPreviousSecretKey: String = ""
+    /// Unix seconds until which the previous HMAC key is still accepted (0 = not set).
+    public var hmacPreviousSecretKeyValidUntil: Int64 = 0
+    /// PEM text of an RSA public key (RS256/384/512).
+    public var rsaPublicKey: String = ""
+    /// PEM text of an ECDSA public key (ES256/384/512).
+    public var ecdsaPublicKey: String = ""
+    public var jwksPublicEndpoint: String = ""
+    public var audience: String = ""
+    public var audienceRegex: String = ""
+    public var issuer: String = ""
+    public var issuerRegex: String = ""
+    /// Claim that carries the user ID; "" means `sub`.
+    public var userIDClaim: String = ""
+    public init() {}
+}
+
+public struct SubscriptionTokenConfig: Sendable, Equatable {
+    /// When false, subscription tokens are verified with `client.token`'s keys.
+    public var enabled: Bool = false
+    public var token = TokenConfig()
+    public init() {}
+}
+
+public struct ClientConfig: Sendable, Equatable {
+    public var token = TokenConfig()
+    public var subscriptionToken = SubscriptionTokenConfig()
+    /// Origin globs (`*` wildcard); an empty list rejects every request that carries an Origin header.
+    public var allowedOrigins: [String] = []
+    public var allowAnonymousConnectWithoutToken = false
+    public var disallowAnonymousConnectionTokens = false
+    public var insecure = false
+    public var insecureSkipTokenSignatureVerify = false
+    public var connectIncludeServerTime = false
+    public var pingInterval: Duration = .seconds(25)
+    public var pongTimeout: Duration = .seconds(8)
+    public var expiredCloseDelay: Duration = .seconds(25)
+    public var expiredSubCloseDelay: Duration = .seconds(25)
+    public var staleCloseDelay: Duration = .seconds(10)
+    public var channelLimit: Int = 128
+    public var queueMaxSize: Int = 1_048_576
+    public var presenceUpdateInterval: Duration = .seconds(27)
+    public var channelPositionCheckDelay: Duration = .seconds(40)
+    public var connectionLimit: Int = 0
+    public var userConnectionLimit: Int = 0
+    public var historyMaxPublicationLimit: Int = 300
+    public var recoveryMaxPublicationLimit: Int = 300
+    /// Commands per second one connection may send before it is disconnected (0 = no limit).
+    /// Not a Centrifugo OSS key: a guard against command floods (`client.command_rate_limit`).
+    public var commandRateLimit: Int = 0
+    public var subscribeToUserPersonalChannel = PersonalChannelConfig()
+    public init() {}
+}
+
+public struct PersonalChannelConfig: Sendable, Equatable {
+    public var enabled = false
+    public var personalChannelNamespace: String = ""
+    public var singleConnection = false
+    public init() {}
+}
+
+/// Per-namespace channel options (`channel.without_namespace` and each `channel.namespaces[]`).
+public struct ChannelOptions: Sendable, Equatable {
+    public var presence = false
+    public var joinLeave = false
+    public var forcePushJoinLeave = false
+    public var historySize: Int = 0
+    public var historyTTL: Duration = .zero
+    /// Zero means "use `channel.history_meta_ttl`".
+    public var historyMetaTTL: Duration = .zero
+    public var forcePositioning = false
+    public var allowPositioning = false
+    public var forceRecovery = false
+    public var allowRecovery = false
+    /// "stream" or "cache".
+    public var forceRecoveryMode: String = "stream"
+    public var autoCacheRecover = false
+    public var allowedDeltaTypes: [String] = []
+    public var deltaPublish = false
+    public var allowTagsFilter = false
+    public var allowSubscribeForClient = false
+    public var allowSubscribeForAnonymous = false
+    public var allowPublishForSubscriber = false
+    public var allowPublishForClient = false
+    public var allowPublishForAnonymous = false
+    public var allowHistoryForSubscriber = false
+    public var allowHistoryForClient = false
+    public var allowHistoryForAnonymous = false
+    public var allowPresenceForSubscriber = false
+    public var allowPresenceForClient = false
+    public var allowPresenceForAnonymous = false
+    public var allowUserLimitedChannels = false
+    /// Regular expression for the channel part after `ns:` ("" = no check).
+    public var channelRegex: String = ""
+    /// "" (non-empty data), "json", "json_object" or "binary". nil = use `channel.publication_data_format`.
+    public var publicationDataFormat: String? = nil
+    public var subscribeProxyEnabled = false
+    public var publishProxyEnabled = false
+    public var subRefreshProxyEnabled = false
+
+    /// History is kept only when both size and TTL are positive.
+    public var historyEnabled: Bool { historySize > 0 && historyTTL > .zero }
+
+    public init() {}
+}
+
+public struct NamespaceConfig: Sendable, Equatable {
+    public var name: String
+    public var options: ChannelOptions
+    public init(name: String, options: ChannelOptions = ChannelOptions()) {
+        self.name = name
+        self.options = options
+    }
+}
+
+public struct ChannelConfig: Sendable, Equatable {
+    public var withoutNamespace = ChannelOptions()
+    public var namespaces: [NamespaceConfig] = []
+    public var historyMetaTTL: Duration = .seconds(720 * 3600)
+    public var maxLength: Int = 255
+    public var publicationDataFormat: String = ""
+    public var privatePrefix: String = "$"
+    public var namespaceBoundary: String = ":"
+    public var userBoundary: String = "#"
+    public var userSeparator: String = ","
+    public init() {}
+}
+
+public struct HTTPAPIConfig: Sendable, Equatable {
+    public var disabled = false
+    public var handlerPrefix: String = "/api"
+    public var key: String = ""
+    public var insecure = false
+    /// "" or "transport".
+    public var errorMode: String = ""
+    public var external = false
+    public init() {}
+}
+
+public struct WebSocketConfig: Sendable, Equatable {
+    public var disabled = false
+    public var handlerPrefix: String = "/connection/websocket"
+    public var messageSizeLimit: Int = 65536
+    public var writeTimeout: Duration = .milliseconds(1000)
+    public var compression = false
+    public init() {}
+}
+
+public struct RedisConfig: Sendable, Equatable {
+    /// One or more addresses (`redis://user:pass@host:port/db`, `rediss://` for TLS, or `host:port`).
+    public var address: [String] = ["redis://127.0.0.1:6379"]
+    public var prefix: String = "centrifugo"
+    public var connectTimeout: Duration = .seconds(1)
+    public var ioTimeout: Duration = .seconds(4)
+    public var db: Int = 0
+    public var user: String = ""
+    public var password: String = ""
+    public var tlsEnabled = false
+    public var forceResp2 = false
+    public var presenceTTL: Duration = .seconds(60)
+    public init() {}
+}
+
+public struct EngineConfig: Sendable, Equatable {
+    /// "memory" or "redis".
+    public var type: String = "memory"
+    public var redis = RedisConfig()
+    public init() {}
+}
+
+public struct EndpointToggle: Sendable, Equatable {
+    public var enabled: Bool
+    public var handlerPrefix: String
+    public init(enabled: Bool, handlerPrefix: String) {
+        self.enabled = enabled
+        self.handlerPrefix = handlerPrefix
+    }
+}
+
+public struct AdminConfig: Sendable, Equatable {
+    public var enabled = false
+    public var password: String = ""
+    public var secret: String = ""
+    public var insecure = false
+    public var handlerPrefix: String = ""
+    public var external = false
+    public init() {}
+}
+
+public struct ShutdownConfig: Sendable, Equatable {
+    public var timeout: Duration = .seconds(30)
+    public init() {}
+}
+
+public struct NodeConfig: Sendable, Equatable {
+    /// Node name shown by `info`; "" means hostname + port.
+    public var name: String = ""
+    public init() {}
+}

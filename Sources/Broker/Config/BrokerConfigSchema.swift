@@ -1,0 +1,268 @@
+#if canImport(BrokerProtocol)
+import BrokerProtocol
+#endif
+
+/// Which Centrifugo v6 key maps to which `BrokerConfig` field, and which Centrifugo keys are legal but
+/// not implemented (accepted silently instead of being reported as unknown).
+enum BrokerConfigSchema {
+    typealias Setting = ConfigSetting<BrokerConfig>
+
+    static var config: ConfigSchema<BrokerConfig> {
+        ConfigSchema(settings: configSettings, acceptedPaths: acceptedConfigPaths)
+    }
+
+    /// One `channel.namespaces[]` entry: `name` plus every channel option.
+    static var namespace: ConfigSchema<NamespaceConfig> {
+        ConfigSchema(
+            settings: [.value("name", \NamespaceConfig.name, .string)]
+                + channelOptionSettings.nested(under: "", at: \NamespaceConfig.options),
+            acceptedPaths: acceptedChannelOptionKeys
+        )
+    }
+
+    // MARK: - Settings
+
+    private static var configSettings: [Setting] {
+        var s: [Setting] = []
+        s += [
+            .value("http_server.address", \.httpServer.address, .string),
+            .value("http_server.port", \.httpServer.port, .int),
+            .value("http_server.internal_port", \.httpServer.internalPort, .optionalPort),
+            .value("http_server.internal_address", \.httpServer.internalAddress, .string),
+            .value("log.level", \.log.level, .string),
+            .value("log.file", \.log.file, .string),
+        ]
+        s += tokenSettings.nested(under: "client.token", at: \BrokerConfig.client.token)
+        s.append(.value("client.subscription_token.enabled", \.client.subscriptionToken.enabled, .bool))
+        s += tokenSettings.nested(under: "client.subscription_token", at: \BrokerConfig.client.subscriptionToken.token)
+        s += [
+            .value("client.allowed_origins", \.client.allowedOrigins, .stringList),
+            .value("client.allow_anonymous_connect_without_token", \.client.allowAnonymousConnectWithoutToken, .bool),
+            .value("client.disallow_anonymous_connection_tokens", \.client.disallowAnonymousConnectionTokens, .bool),
+            .value("client.insecure", \.client.insecure, .bool),
+            .value("client.insecure_skip_token_signature_verify", \.client.insecureSkipTokenSignatureVerify, .bool),
+            .value("client.connect_include_server_time", \.client.connectIncludeServerTime, .bool),
+            .value("client.ping_interval", \.client.pingInterval, .duration),
+            .value("client.pong_timeout", \.client.pongTimeout, .duration),
+            .value("client.expired_close_delay", \.client.expiredCloseDelay, .duration),
+            .value("client.expired_sub_close_delay", \.client.expiredSubCloseDelay, .duration),
+            .value("client.stale_close_delay", \.client.staleCloseDelay, .duration),
+            .value("client.channel_limit", \.client.channelLimit, .int),
+            .value("client.queue_max_size", \.client.queueMaxSize, .int),
+            .value("client.presence_update_interval", \.client.presenceUpdateInterval, .duration),
+            .value("client.channel_position_check_delay", \.client.channelPositionCheckDelay, .duration),
+            .value("client.connection_limit", \.client.connectionLimit, .int),
+            .value("client.user_connection_limit", \.client.userConnectionLimit, .int),
+            .value("client.history_max_publication_limit", \.client.historyMaxPublicationLimit, .int),
+            .value("client.recovery_max_publication_limit", \.client.recoveryMaxPublicationLimit, .int),
+            .value("client.command_rate_limit", \.client.commandRateLimit, .int),
+            .value("client.subscribe_to_user_personal_channel.enabled",
+                   \.client.subscribeToUserPersonalChannel.enabled, .bool),
+            .value("client.subscribe_to_user_personal_channel.personal_channel_namespace",
+                   \.client.subscribeToUserPersonalChannel.personalChannelNamespace, .string),
+            .value("client.subscribe_to_user_personal_channel.single_connection",
+                   \.client.subscribeToUserPersonalChannel.singleConnection, .bool),
+        ]
+        s += channelOptionSettings.nested(under: "channel.without_namespace", at: \BrokerConfig.channel.withoutNamespace)
+        s += [
+            namespacesSetting,
+            .value("channel.history_meta_ttl", \.channel.historyMetaTTL, .duration),
+            .value("channel.max_length", \.channel.maxLength, .int),
+            .value("channel.publication_data_format", \.channel.publicationDataFormat, .string),
+            .value("channel.private_prefix", \.channel.privatePrefix, .string),
+            .value("channel.namespace_boundary", \.channel.namespaceBoundary, .string),
+            .value("channel.user_boundary", \.channel.userBoundary, .string),
+            .value("channel.user_separator", \.channel.userSeparator, .string),
+            .value("http_api.disabled", \.httpAPI.disabled, .bool),
+            .value("http_api.handler_prefix", \.httpAPI.handlerPrefix, .string),
+            .value("http_api.key", \.httpAPI.key, .string),
+            .value("http_api.insecure", \.httpAPI.insecure, .bool),
+            .value("http_api.error_mode", \.httpAPI.errorMode, .string),
+            .value("http_api.external", \.httpAPI.external, .bool),
+            .value("websocket.disabled", \.websocket.disabled, .bool),
+            .value("websocket.handler_prefix", \.websocket.handlerPrefix, .string),
+            .value("websocket.message_size_limit", \.websocket.messageSizeLimit, .int),
+            .value("websocket.write_timeout", \.websocket.writeTimeout, .duration),
+            .value("websocket.compression", \.websocket.compression, .bool),
+            .value("engine.type", \.engine.type, .string),
+            .value("engine.redis.address", \.engine.redis.address, .stringOrList),
+            .value("engine.redis.prefix", \.engine.redis.prefix, .string),
+            .value("engine.redis.connect_timeout", \.engine.redis.connectTimeout, .duration),
+            .value("engine.redis.io_timeout", \.engine.redis.ioTimeout, .duration),
+            .value("engine.redis.db", \.engine.redis.db, .int),
+            .value("engine.redis.user", \.engine.redis.user, .string),
+            .value("engine.redis.password", \.engine.redis.password, .string),
+            .value("engine.redis.tls.enabled", \.engine.redis.tlsEnabled, .bool),
+            .value("engine.redis.force_resp2", \.engine.redis.forceResp2, .bool),
+            .value("engine.redis.presence_ttl", \.engine.redis.presenceTTL, .duration),
+            .value("health.enabled", \.health.enabled, .bool),
+            .value("health.handler_prefix", \.health.handlerPrefix, .string),
+            .value("prometheus.enabled", \.prometheus.enabled, .bool),
+            .value("prometheus.handler_prefix", \.prometheus.handlerPrefix, .string),
+            .value("admin.enabled", \.admin.enabled, .bool),
+            .value("admin.password", \.admin.password, .string),
+            .value("admin.secret", \.admin.secret, .string),
+            .value("admin.insecure", \.admin.insecure, .bool),
+            .value("admin.handler_prefix", \.admin.handlerPrefix, .string),
+            .value("admin.external", \.admin.external, .bool),
+            .value("shutdown.timeout", \.shutdown.timeout, .duration),
+            .value("node.name", \.node.name, .string),
+        ]
+        return s
+    }
+
+    /// Keys of `client.token` and, with `enabled`, of `client.subscription_token`.
+    private static var tokenSettings: [ConfigSetting<TokenConfig>] {
+        [
+            .value("hmac_secret_key", \.hmacSecretKey, .string),
+            .value("hmac_previous_secret_key", \.hmacPreviousSecretKey, .string),
+            .value("hmac_previous_secret_key_valid_until", \.hmacPreviousSecretKeyValidUntil, .int64),
+            .value("rsa_public_key", \.rsaPublicKey, .string),
+            .value("ecdsa_public_key", \.ecdsaPublicKey, .string),
+            .value("jwks_public_endpoint", \.jwksPublicEndpoint, .string),
+            .value("audience", \.audience, .string),
+            .value("audience_regex", \.audienceRegex, .string),
+            .value("issuer", \.issuer, .string),
+            .value("issuer_regex", \.issuerRegex, .string),
+            .value("user_id_claim", \.userIDClaim, .string),
+        ]
+    }
+
+    /// Options of `channel.without_namespace` and of each namespace.
+    static var channelOptionSettings: [ConfigSetting<ChannelOptions>] {
+        [
+            .value("presence", \.presence, .bool),
+            .value("join_leave", \.joinLeave, .bool),
+            .value("force_push_join_leave", \.forcePushJoinLeave, .bool),
+            .value("history_size", \.historySize, .int),
+            .value("history_ttl", \.historyTTL, .duration),
+            .value("history_meta_ttl", \.historyMetaTTL, .duration),
+            .value("force_positioning", \.forcePositioning, .bool),
+            .value("allow_positioning", \.allowPositioning, .bool),
+            .value("force_recovery", \.forceRecovery, .bool),
+            .value("allow_recovery", \.allowRecovery, .bool),
+            .value("force_recovery_mode", \.forceRecoveryMode, .string),
+            .value("auto_cache_recover", \.autoCacheRecover, .bool),
+            .value("allowed_delta_types", \.allowedDeltaTypes, .stringList),
+            .value("delta_publish", \.deltaPublish, .bool),
+            .value("allow_tags_filter", \.allowTagsFilter, .bool),
+            .value("allow_subscribe_for_client", \.allowSubscribeForClient, .bool),
+            .value("allow_subscribe_for_anonymous", \.allowSubscribeForAnonymous, .bool),
+            .value("allow_publish_for_subscriber", \.allowPublishForSubscriber, .bool),
+            .value("allow_publish_for_client", \.allowPublishForClient, .bool),
+            .value("allow_publish_for_anonymous", \.allowPublishForAnonymous, .bool),
+            .value("allow_history_for_subscriber", \.allowHistoryForSubscriber, .bool),
+            .value("allow_history_for_client", \.allowHistoryForClient, .bool),
+            .value("allow_history_for_anonymous", \.allowHistoryForAnonymous, .bool),
+            .value("allow_presence_for_subscriber", \.allowPresenceForSubscriber, .bool),
+            .value("allow_presence_for_client", \.allowPresenceForClient, .bool),
+            .value("allow_presence_for_anonymous", \.allowPresenceForAnonymous, .bool),
+            .value("allow_user_limited_channels", \.allowUserLimitedChannels, .bool),
+            .value("channel_regex", \.channelRegex, .string),
+            .value("publication_data_format", \.publicationDataFormat, .optionalString),
+            .value("subscribe_proxy_enabled", \.subscribeProxyEnabled, .bool),
+            .value("publish_proxy_enabled", \.publishProxyEnabled, .bool),
+            .value("sub_refresh_proxy_enabled", \.subRefreshProxyEnabled, .bool),
+        ]
+    }
+
+    /// `channel.namespaces`: an array of objects in the file; in env either JSON text (replaces the list)
+    /// or space-separated names (appended, as Centrifugo does), configured further by per-namespace env vars.
+    private static var namespacesSetting: Setting {
+        Setting(
+            path: "channel.namespaces",
+            applyJSON: { config, json, fullPath, decoding throws(ConfigError) in
+                config.channel.namespaces = try decodeNamespaces(json, location: fullPath, decoding: &decoding)
+            },
+            applyText: { config, text, envName, decoding throws(ConfigError) in
+                if text.hasPrefix("["), text.hasSuffix("]") {
+                    let json: JSONValue
+                    do {
+                        json = try JSONParser.parse(text)
+                    } catch {
+                        throw ConfigError(key: envName, message: "not a valid JSON array of namespaces: \(error)")
+                    }
+                    do throws(ConfigError) {
+                        config.channel.namespaces = try decodeNamespaces(json, location: "channel.namespaces", decoding: &decoding)
+                    } catch {
+                        throw ConfigError(key: envName, message: "\(error.key): \(error.message)")
+                    }
+                } else {
+                    config.channel.namespaces += EnvironmentOverrides.splitList(text).map { NamespaceConfig(name: $0) }
+                }
+            }
+        )
+    }
+
+    static func decodeNamespaces(
+        _ json: JSONValue, location: String, decoding: inout ConfigDecoding
+    ) throws(ConfigError) -> [NamespaceConfig] {
+        guard case .array(let items) = json else {
+            throw ConfigError(key: location, message: "expected an array of objects, got \(ConfigMessage.describe(json))")
+        }
+        let schema = namespace
+        var result: [NamespaceConfig] = []
+        for (i, item) in items.enumerated() {
+            let itemLocation = "\(location)[\(i)]"
+            guard case .object(let object) = item else {
+                throw ConfigError(key: itemLocation, message: "expected an object, got \(ConfigMessage.describe(item))")
+            }
+            var ns = NamespaceConfig(name: "")
+            try schema.decode(object, into: &ns, location: itemLocation, decoding: &decoding)
+            result.append(ns)
+        }
+        return result
+    }
+
+    // MARK: - Legal Centrifugo keys that are not implemented
+
+    /// Whole top-level sections the broker does not implement yet.
+    private static let acceptedSections = [
+        "broker", "presence_manager", "map_broker", "controller", "shared_poll", "rpc", "proxies",
+        "grpc_api", "consumers", "sse", "http_stream", "webtransport", "uni_sse", "uni_http_stream",
+        "uni_websocket", "uni_grpc", "emulation", "swagger", "debug", "init", "opentelemetry", "graphite",
+        "usage_stats", "pid_file", "enable_unreleased_features",
+    ]
+
+    /// Keys of Centrifugo's TLS config objects (besides `enabled`).
+    private static let tlsKeys = [
+        "cert_pem", "key_pem", "server_ca_pem", "client_ca_pem", "insecure_skip_verify", "server_name",
+    ]
+
+    /// Channel option keys that exist in Centrifugo v6 OSS but are not implemented here.
+    static let acceptedChannelOptionKeys = [
+        "map_clients_presence_channel_prefix", "map_users_presence_channel_prefix",
+        "subscribe_proxy_name", "publish_proxy_name", "sub_refresh_proxy_name",
+        "subscribe_stream_proxy_enabled", "subscribe_stream_proxy_name", "subscribe_stream_proxy_bidirectional",
+        "subscription_type", "map", "shared_poll",
+    ]
+
+    private static var acceptedConfigPaths: [String] {
+        var paths = acceptedSections
+        paths += ["tls", "tls_autocert", "tls_external", "internal_tls", "http3", "h2c_external"]
+            .map { "http_server." + $0 }
+        paths += [
+            "proxy", "concurrency", "channel_position_max_time_lag", "connection_rate_limit",
+            "user_id_http_header", "connect_code_to_unidirectional_disconnect",
+            "token.insecure_skip_jwks_endpoint_safety_check",
+            "subscription_token.insecure_skip_jwks_endpoint_safety_check",
+        ].map { "client." + $0 }
+        paths.append("channel.proxy")
+        paths += acceptedChannelOptionKeys.map { "channel.without_namespace." + $0 }
+        paths += [
+            "compression_min_size", "compression_level", "read_buffer_size", "use_write_buffer_pool",
+            "write_buffer_size", "decompressed_message_size_limit",
+        ].map { "websocket." + $0 }
+        paths += [
+            "client_name", "cluster_address", "sentinel_address", "sentinel_user", "sentinel_password",
+            "sentinel_master_name", "sentinel_client_name", "sentinel_tls", "replica_client",
+            "history_use_lists", "presence_hash_field_ttl", "presence_user_mapping",
+        ].map { "engine.redis." + $0 }
+        paths += tlsKeys.map { "engine.redis.tls." + $0 }
+        paths += ["instrument_http_handlers", "recovered_publications_histogram", "native_histograms"]
+            .map { "prometheus." + $0 }
+        paths += ["web_path", "web_proxy_address"].map { "admin." + $0 }
+        paths.append("node.info_metrics_aggregate_interval")
+        return paths
+    }
+}

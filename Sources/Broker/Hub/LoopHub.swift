@@ -1,0 +1,136 @@
+import BrokerProtocol
+import NIOCore
+
+/// The subscribers, sessions and timers of one event loop. Every member is touched only on `eventLoop`.
+public final class LoopHub: @unchecked Sendable {
+    public let eventLoop: any EventLoop
+    let index: Int
+    unowned(unsafe) var hub: Hub!
+
+    private var channels: [String: [Subscription]] = [:]
+    private var sessions: [ObjectIdentifier: ClientSession] = [:]
+    private var sessionsByUser: [String: [ClientSession]] = [:]
+    private var needingFlush: [ClientSession] = []
+    private var flushScheduled = false
+    private var ticker: RepeatedTask?
+    /// Frames written to clients by this loop (publications, joins, leaves), for metrics.
+    public private(set) var deliveredCount: Int = 0
+
+    init(eventLoop: any EventLoop, index: Int) {
+        self.eventLoop = eventLoop
+        self.index = index
+    }
+
+    // MARK: Subscribers
+
+    func add(_ sub: Subscription) {
+        eventLoop.assertInEventLoop()
+        var list = channels[sub.channel] ?? []
+        let first = list.isEmpty
+        sub.hubIndex = list.count
+        list.append(sub)
+        channels[sub.channel] = list
+        if first { hub.loopAdded(index, channel: sub.channel) }
+    }
+
+    func remove(_ sub: Subscription) {
+        eventLoop.assertInEventLoop()
+        guard var list = channels[sub.channel], sub.hubIndex >= 0, sub.hubIndex < list.count, list[sub.hubIndex] === sub else { return }
+        let i = sub.hubIndex
+        let last = list.removeLast()
+        if i < list.count {
+            list[i] = last
+            last.hubIndex = i
+        }
+        sub.hubIndex = -1
+        if list.isEmpty {
+            channels[sub.channel] = nil
+            hub.loopRemoved(index, channel: sub.channel)
+        } else {
+            channels[sub.channel] = list
+        }
+    }
+
+    func subscriberCount(_ channel: String) -> Int {
+        channels[channel]?.count ?? 0
+    }
+
+    /// Subscriber counts of this loop's channels.
+    func channelCounts() -> [String: Int] {
+        channels.mapValues(\.count)
+    }
+
+    func deliver(_ push: PreparedPush) {
+        guard let subs = channels[push.channel] else { return }
+        // Iterate a snapshot: a delivery may close a session, which mutates the list.
+        for sub in subs {
+            sub.session.deliver(push, to: sub)
+        }
+        deliveredCount &+= subs.count
+        scheduleFlush()
+    }
+
+    // MARK: Sessions
+
+    func register(_ session: ClientSession) {
+        sessions[ObjectIdentifier(session)] = session
+    }
+
+    func registerUser(_ session: ClientSession) {
+        sessionsByUser[session.user, default: []].append(session)
+    }
+
+    func unregister(_ session: ClientSession) {
+        sessions[ObjectIdentifier(session)] = nil
+        if var list = sessionsByUser[session.user] {
+            list.removeAll { $0 === session }
+            sessionsByUser[session.user] = list.isEmpty ? nil : list
+        }
+    }
+
+    func sessions(ofUser user: String) -> [ClientSession] {
+        sessionsByUser[user] ?? []
+    }
+
+    var allSessions: Dictionary<ObjectIdentifier, ClientSession>.Values { sessions.values }
+    var connectedUserCount: Int { sessionsByUser.count }
+
+    // MARK: Flushing and timers
+
+    /// Flushes the session at the end of this loop tick, together with every other one written to.
+    func needsFlush(_ session: ClientSession) {
+        if session.flushPending { return }
+        session.flushPending = true
+        needingFlush.append(session)
+        scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        if flushScheduled || needingFlush.isEmpty { return }
+        flushScheduled = true
+        eventLoop.execute { self.flushAll() }
+    }
+
+    private func flushAll() {
+        flushScheduled = false
+        let list = needingFlush
+        needingFlush.removeAll(keepingCapacity: true)
+        for s in list {
+            s.flushPending = false
+            s.flushNow()
+        }
+    }
+
+    /// One loop-wide timer drives pings, pong and connect deadlines and expiries of every session here.
+    func startTicker(interval: TimeAmount, now: @escaping @Sendable () -> Int64) {
+        ticker = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [unowned self] _ in
+            let t = now()
+            for s in Array(self.sessions.values) { s.tick(now: t) }
+        }
+    }
+
+    func stopTicker() {
+        ticker?.cancel()
+        ticker = nil
+    }
+}

@@ -1,0 +1,194 @@
+import BrokerProtocol
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The broker's rules and shared state: config, channel rules, token verifiers, engine and hub.
+///
+/// Sessions and the server API ask the node; the node asks the engine. Nothing here knows which
+/// transport a client used or which engine runs underneath.
+public final class Node: Sendable {
+    public static let version = "6.9.1-swift"
+
+    public let config: BrokerConfig
+    public let rules: ChannelRules
+    public let engine: any PubSubEngine
+    public let presenceEngine: any PresenceEngine
+    public let hub: Hub
+    public let connectionTokens: TokenVerifier
+    public let subscriptionTokens: TokenVerifier
+    public let clock: BrokerClock
+    public let logger: Logger
+    public let metrics: BrokerMetrics
+    public let id: String
+    public let name: String
+    public let startedAt: Int64
+
+    private let clientCount = NIOLockedValueBox(0)
+    private let userConnections = NIOLockedValueBox([String: Int]())
+    private let draining = NIOLockedValueBox(false)
+
+    public init(
+        config: BrokerConfig, engine: any PubSubEngine & PresenceEngine, eventLoops: [any EventLoop],
+        clock: BrokerClock = .system, logger: Logger = Logger(label: "broker")
+    ) throws(ConfigError) {
+        self.config = config
+        self.rules = ChannelRules(config: config.channel)
+        self.engine = engine
+        self.presenceEngine = engine
+        self.clock = clock
+        self.logger = logger
+        self.metrics = BrokerMetrics()
+        self.connectionTokens = try TokenVerifier(
+            config: config.client.token, configKeyPrefix: "client.token",
+            skipSignatureVerify: config.client.insecureSkipTokenSignatureVerify)
+        if config.client.subscriptionToken.enabled {
+            self.subscriptionTokens = try TokenVerifier(
+                config: config.client.subscriptionToken.token, configKeyPrefix: "client.subscription_token",
+                skipSignatureVerify: config.client.insecureSkipTokenSignatureVerify)
+        } else {
+            self.subscriptionTokens = connectionTokens
+        }
+        self.id = UUID().uuidString.lowercased()
+        let host = ProcessInfo.processInfo.hostName
+        self.name = config.node.name.isEmpty ? "\(host)_\(config.httpServer.port)" : config.node.name
+        self.startedAt = clock.nowMillis()
+        let eng = engine
+        self.hub = Hub(eventLoops: eventLoops, interestChanged: { channel, subscribed in
+            Task {
+                if subscribed { try? await eng.subscribe(channel: channel) } else { try? await eng.unsubscribe(channel: channel) }
+            }
+        })
+    }
+
+    /// Starts the engine's delivery and the per-loop timers.
+    public func start() async throws {
+        try await engine.start(sink: hub)
+        let clock = self.clock
+        for loopHub in hub.loops {
+            loopHub.eventLoop.execute {
+                loopHub.startTicker(interval: .seconds(1), now: clock.nowMillis)
+            }
+        }
+    }
+
+    public var isDraining: Bool { draining.withLockedValue { $0 } }
+
+    // MARK: Connection accounting
+
+    /// Reserves a slot for a connected client; false when `client.connection_limit` or
+    /// `client.user_connection_limit` would be exceeded.
+    func admit(user: String) -> Bool {
+        let limit = config.client.connectionLimit
+        let ok = clientCount.withLockedValue { n -> Bool in
+            if limit > 0 && n >= limit { return false }
+            n += 1
+            return true
+        }
+        if !ok { return false }
+        let userLimit = config.client.userConnectionLimit
+        let userOK = userConnections.withLockedValue { map -> Bool in
+            let n = map[user] ?? 0
+            if userLimit > 0 && !user.isEmpty && n >= userLimit { return false }
+            map[user] = n + 1
+            return true
+        }
+        if !userOK {
+            clientCount.withLockedValue { $0 -= 1 }
+            return false
+        }
+        metrics.connections.set(numClients)
+        return true
+    }
+
+    func release(user: String) {
+        clientCount.withLockedValue { $0 -= 1 }
+        userConnections.withLockedValue { map in
+            let n = (map[user] ?? 1) - 1
+            map[user] = n <= 0 ? nil : n
+        }
+        metrics.connections.set(numClients)
+    }
+
+    public var numClients: Int { clientCount.withLockedValue { $0 } }
+    public var numUsers: Int { userConnections.withLockedValue { $0.count } }
+
+    // MARK: Publishing
+
+    /// Publish options for a channel's namespace.
+    func publishOptions(for resolved: ResolvedChannel) -> PublishOptions {
+        var o = PublishOptions()
+        o.historySize = resolved.options.historySize
+        o.historyTTL = resolved.options.historyTTL
+        o.historyMetaTTL = metaTTL(resolved.options)
+        return o
+    }
+
+    func metaTTL(_ options: ChannelOptions) -> Duration {
+        options.historyMetaTTL > .zero ? options.historyMetaTTL : config.channel.historyMetaTTL
+    }
+
+    /// Checks data against the namespace's `publication_data_format` (107 when it does not fit).
+    func checkDataFormat(_ data: Payload, options: ChannelOptions) throws(ClientError) {
+        let format = options.publicationDataFormat ?? config.channel.publicationDataFormat
+        switch format {
+        case "binary":
+            return
+        case "json":
+            guard (try? JSONParser.parse(data.bytes)) != nil else { throw .badRequest }
+        case "json_object":
+            guard let v = try? JSONParser.parse(data.bytes), v.objectValue != nil else { throw .badRequest }
+        default:
+            // "": anything but empty data (JSON clients then get only what is valid JSON).
+            if data.bytes.isEmpty { throw .badRequest }
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// Disconnects every client with `disconnect` (3001 shutdown by default) and stops the timers.
+    public func shutdown(disconnect: Disconnect = .shutdown) async {
+        draining.withLockedValue { $0 = true }
+        var futures: [EventLoopFuture<Void>] = []
+        for loopHub in hub.loops {
+            futures.append(
+                loopHub.eventLoop.submit {
+                    loopHub.stopTicker()
+                    for s in Array(loopHub.allSessions) { s.close(disconnect) }
+                })
+        }
+        for f in futures { try? await f.get() }
+    }
+
+    // MARK: Acting on connections (server API)
+
+    /// Runs `body` on every event loop with the sessions of `user` there; returns how many were found.
+    func forEachSession(ofUser user: String, _ body: @escaping @Sendable (ClientSession) -> Void) async -> Int {
+        var futures: [EventLoopFuture<Int>] = []
+        for loopHub in hub.loops {
+            futures.append(
+                loopHub.eventLoop.submit {
+                    let sessions = loopHub.sessions(ofUser: user)
+                    for s in sessions { body(s) }
+                    return sessions.count
+                })
+        }
+        var n = 0
+        for f in futures { n += (try? await f.get()) ?? 0 }
+        return n
+    }
+
+    /// Subscriber counts per channel, summed over the loops.
+    func channelCounts() async -> [String: Int] {
+        var futures: [EventLoopFuture<[String: Int]>] = []
+        for loopHub in hub.loops {
+            futures.append(loopHub.eventLoop.submit { loopHub.channelCounts() })
+        }
+        var total: [String: Int] = [:]
+        for f in futures {
+            for (k, v) in (try? await f.get()) ?? [:] { total[k, default: 0] += v }
+        }
+        return total
+    }
+}

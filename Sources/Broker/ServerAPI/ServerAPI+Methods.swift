@@ -1,0 +1,297 @@
+import BrokerProtocol
+import Foundation
+
+extension ServerAPI {
+    func resolve(_ channel: String) throws(APIError) -> ResolvedChannel {
+        if channel.isEmpty { throw .badRequest }
+        do {
+            return try node.rules.resolve(channel)
+        } catch {
+            throw APIError.from(error)
+        }
+    }
+
+    func publish(_ r: APIRequestReader) async throws -> [UInt8] {
+        let channel = try r.required("channel")
+        let result = try await publish(channel: channel, r)
+        return ServerAPI.encodePublishResult(result)
+    }
+
+    private func publish(channel: String, _ r: APIRequestReader) async throws -> PublishResult {
+        let resolved = try resolve(channel)
+        guard let data = try r.payload("data") else { throw APIError.badRequest }
+        do {
+            try node.checkDataFormat(data, options: resolved.options)
+        } catch {
+            throw APIError.badRequest
+        }
+        var options = node.publishOptions(for: resolved)
+        options.skipHistory = try r.bool("skip_history")
+        options.idempotencyKey = try r.string("idempotency_key")
+        let publication = Publication(data: data, tags: try r.stringMap("tags"), time: 0)
+        node.metrics.publicationsPublished.increment()
+        return try await node.engine.publish(channel: channel, publication: publication, options: options)
+    }
+
+    static func encodePublishResult(_ result: PublishResult) -> [UInt8] {
+        guard let p = result.position else { return Array("{}".utf8) }
+        var w = JSONWriter()
+        w.raw("{\"offset\":")
+        w.int(p.offset)
+        w.raw(",\"epoch\":")
+        w.string(p.epoch)
+        w.raw(UInt8(ascii: "}"))
+        return w.bytes
+    }
+
+    func broadcast(_ r: APIRequestReader) async throws -> [UInt8] {
+        let channels = try r.stringArray("channels")
+        if channels.isEmpty { throw APIError.badRequest }
+        var w = JSONWriter()
+        w.raw("{\"responses\":[")
+        for (i, channel) in channels.enumerated() {
+            if i > 0 { w.raw(UInt8(ascii: ",")) }
+            do {
+                let result = try await publish(channel: channel, r)
+                w.raw("{\"result\":")
+                w.raw(ServerAPI.encodePublishResult(result))
+                w.raw(UInt8(ascii: "}"))
+            } catch {
+                w.raw("{\"error\":")
+                ServerAPI.writeError(APIError.from(error), into: &w)
+                w.raw(UInt8(ascii: "}"))
+            }
+        }
+        w.raw("]}")
+        return w.bytes
+    }
+
+    /// Sessions matching `user` and, when given, `client`.
+    private func forSessions(_ r: APIRequestReader, _ body: @escaping @Sendable (ClientSession) -> Void) async throws -> Int {
+        let user = try r.string("user")
+        let client = try r.string("client")
+        guard r.object["user"] != nil else { throw APIError.badRequest }
+        return await node.forEachSession(ofUser: user) { session in
+            if client.isEmpty || session.clientID == client { body(session) }
+        }
+    }
+
+    func subscribe(_ r: APIRequestReader) async throws -> [UInt8] {
+        let channel = try r.required("channel")
+        _ = try resolve(channel)
+        let info = try r.payload("info")
+        let data = try r.payload("data")
+        let expireAt = try r.int("expire_at")
+        let since = try r.position("recover_since")
+        _ = try await forSessions(r) { s in
+            s.serverSubscribe(channel: channel, info: info, data: data, expireAt: expireAt, recoverSince: since, override: nil)
+        }
+        return Array("{}".utf8)
+    }
+
+    func unsubscribe(_ r: APIRequestReader) async throws -> [UInt8] {
+        let channel = try r.required("channel")
+        _ = try resolve(channel)
+        _ = try await forSessions(r) { s in s.serverUnsubscribe(channel: channel) }
+        return Array("{}".utf8)
+    }
+
+    func disconnect(_ r: APIRequestReader) async throws -> [UInt8] {
+        var d = Disconnect.forceNoReconnect
+        if let v = r.object["disconnect"], !v.isNull {
+            let dr = try APIRequestReader(v)
+            if let code = try dr.int("code") {
+                guard code > 0 && code < 65536 else { throw APIError.badRequest }
+                d = Disconnect(code: UInt16(code), reason: try dr.string("reason"))
+            }
+        }
+        let whitelist = Set(try r.stringArray("whitelist"))
+        let disconnect = d
+        _ = try await forSessions(r) { s in
+            if !whitelist.contains(s.clientID) { s.close(disconnect) }
+        }
+        return Array("{}".utf8)
+    }
+
+    func refresh(_ r: APIRequestReader) async throws -> [UInt8] {
+        let expired = try r.bool("expired")
+        let expireAt = try r.int("expire_at")
+        let info = try r.payload("info")
+        _ = try await forSessions(r) { s in s.serverRefresh(expired: expired, expireAt: expireAt, info: info) }
+        return Array("{}".utf8)
+    }
+
+    func presence(_ r: APIRequestReader) async throws -> [UInt8] {
+        let channel = try r.required("channel")
+        let resolved = try resolve(channel)
+        guard resolved.options.presence else { throw APIError.notAvailable }
+        let p = try await node.presenceEngine.presence(channel: channel)
+        var w = JSONWriter()
+        w.raw("{\"presence\":{")
+        for (i, (client, info)) in p.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { w.raw(UInt8(ascii: ",")) }
+            w.string(client)
+            w.raw(UInt8(ascii: ":"))
+            try ServerAPI.writeAPIClientInfo(info, into: &w)
+        }
+        w.raw("}}")
+        return w.bytes
+    }
+
+    /// Server API JSON always carries data as JSON; binary payloads are base64 in `b64*` fields.
+    static func writeAPIClientInfo(_ info: ClientInfo, into w: inout JSONWriter) throws {
+        w.raw("{\"user\":")
+        w.string(info.user)
+        w.raw(",\"client\":")
+        w.string(info.client)
+        writeAPIPayload(info.connInfo, key: "conn_info", into: &w)
+        writeAPIPayload(info.chanInfo, key: "chan_info", into: &w)
+        w.raw(UInt8(ascii: "}"))
+    }
+
+    static func writeAPIPayload(_ p: Payload?, key: String, into w: inout JSONWriter) {
+        guard let p, !p.isEmpty else { return }
+        w.raw(UInt8(ascii: ","))
+        if p.isBinary {
+            w.string("b64" + key)
+            w.raw(UInt8(ascii: ":"))
+            w.string(Data(p.bytes).base64EncodedString())
+        } else {
+            w.string(key)
+            w.raw(UInt8(ascii: ":"))
+            w.raw(p.bytes)
+        }
+    }
+
+    func presenceStats(_ r: APIRequestReader) async throws -> [UInt8] {
+        let channel = try r.required("channel")
+        let resolved = try resolve(channel)
+        guard resolved.options.presence else { throw APIError.notAvailable }
+        let s = try await node.presenceEngine.presenceStats(channel: channel)
+        return Array("{\"num_clients\":\(s.numClients),\"num_users\":\(s.numUsers)}".utf8)
+    }
+
+    func history(_ r: APIRequestReader) async throws -> [UInt8] {
+        let channel = try r.required("channel")
+        let resolved = try resolve(channel)
+        guard resolved.options.historyEnabled else { throw APIError.notAvailable }
+        let limit = Int(try r.int("limit") ?? 0)
+        let query = HistoryQuery(
+            since: try r.position("since"), limit: limit, reverse: try r.bool("reverse"), metaTTL: node.metaTTL(resolved.options))
+        let h = try await node.engine.history(channel: channel, query: query)
+        var w = JSONWriter()
+        w.raw("{\"publications\":[")
+        for (i, p) in h.publications.enumerated() {
+            if i > 0 { w.raw(UInt8(ascii: ",")) }
+            w.raw(UInt8(ascii: "{"))
+            var first = true
+            if !p.data.isEmpty {
+                first = false
+                if p.data.isBinary {
+                    w.raw("\"b64data\":")
+                    w.string(Data(p.data.bytes).base64EncodedString())
+                } else {
+                    w.raw("\"data\":")
+                    w.raw(p.data.bytes)
+                }
+            }
+            if let info = p.info {
+                w.member("info", first: &first)
+                try ServerAPI.writeAPIClientInfo(info, into: &w)
+            }
+            if p.offset > 0 {
+                w.member("offset", first: &first)
+                w.int(p.offset)
+            }
+            if !p.tags.isEmpty {
+                w.member("tags", first: &first)
+                w.value(.object(JSONObject(p.tags.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) })))
+            }
+            w.raw(UInt8(ascii: "}"))
+        }
+        w.raw("],\"epoch\":")
+        w.string(h.epoch)
+        w.raw(",\"offset\":")
+        w.int(h.offset)
+        w.raw(UInt8(ascii: "}"))
+        return w.bytes
+    }
+
+    func historyRemove(_ r: APIRequestReader) async throws -> [UInt8] {
+        let channel = try r.required("channel")
+        let resolved = try resolve(channel)
+        guard resolved.options.historyEnabled else { throw APIError.notAvailable }
+        try await node.engine.removeHistory(channel: channel)
+        return Array("{}".utf8)
+    }
+
+    func channels(_ r: APIRequestReader) async throws -> [UInt8] {
+        let pattern = try r.string("pattern")
+        let counts = await node.channelCounts()
+        var w = JSONWriter()
+        w.raw("{\"channels\":{")
+        var first = true
+        for (channel, n) in counts.sorted(by: { $0.key < $1.key }) {
+            if !pattern.isEmpty && !OriginCheck.glob(pattern, matches: channel) { continue }
+            if !first { w.raw(UInt8(ascii: ",")) }
+            first = false
+            w.string(channel)
+            w.raw(":{\"num_clients\":")
+            w.int(n)
+            w.raw(UInt8(ascii: "}"))
+        }
+        w.raw("}}")
+        return w.bytes
+    }
+
+    func info() -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{\"nodes\":[{\"uid\":")
+        w.string(node.id)
+        w.raw(",\"name\":")
+        w.string(node.name)
+        w.raw(",\"version\":")
+        w.string(Node.version)
+        w.raw(",\"num_clients\":")
+        w.int(node.numClients)
+        w.raw(",\"num_users\":")
+        w.int(node.numUsers)
+        w.raw(",\"num_channels\":")
+        w.int(node.hub.channelCount)
+        w.raw(",\"uptime\":")
+        w.int(max(0, (node.clock.nowMillis() - node.startedAt) / 1000))
+        w.raw("}]}")
+        return w.bytes
+    }
+
+    func batch(_ r: APIRequestReader) async throws -> [UInt8] {
+        guard let commands = r.object["commands"]?.arrayValue else { throw APIError.badRequest }
+        var w = JSONWriter()
+        w.raw("{\"replies\":[")
+        for (i, command) in commands.enumerated() {
+            if i > 0 { w.raw(UInt8(ascii: ",")) }
+            guard let o = command.objectValue, let member = o.members.first(where: { !$0.value.isNull }),
+                ServerAPI.methods.contains(member.key), member.key != "batch"
+            else {
+                w.raw("{\"error\":")
+                ServerAPI.writeError(.badRequest, into: &w)
+                w.raw(UInt8(ascii: "}"))
+                continue
+            }
+            do {
+                let result = try await call(method: member.key, request: member.value)
+                w.raw(UInt8(ascii: "{"))
+                w.string(member.key)
+                w.raw(UInt8(ascii: ":"))
+                w.raw(result)
+                w.raw(UInt8(ascii: "}"))
+            } catch {
+                w.raw("{\"error\":")
+                ServerAPI.writeError(error, into: &w)
+                w.raw(UInt8(ascii: "}"))
+            }
+        }
+        w.raw("]}")
+        return w.bytes
+    }
+}

@@ -1,0 +1,194 @@
+import BrokerProtocol
+
+extension ClientSession {
+    func connect(id: UInt32, request: ConnectRequest) {
+        if node.isDraining {
+            close(.shutdown)
+            return
+        }
+        clientName = request.name
+        let token = request.token
+        if token.isEmpty {
+            guard config.allowAnonymousConnectWithoutToken || config.insecure else {
+                close(.badRequest)
+                return
+            }
+            continueConnect(id: id, request: request, claims: ConnectionClaims(), hadToken: false)
+            return
+        }
+        let verifier = node.connectionTokens
+        let nowSeconds = node.clock.nowSeconds
+        perform({ try await verifier.verifyConnectionToken(token, now: nowSeconds) }) { result in
+            switch result {
+            case .success(let claims):
+                self.continueConnect(id: id, request: request, claims: claims, hadToken: true)
+            case .failure(let error as TokenError) where error == .expired:
+                self.state = .connectFailed
+                self.replyError(id, .tokenExpired)
+            case .failure(let error):
+                self.node.logger.info("invalid connection token", metadata: ["client": "\(self.clientID)", "error": "\(error)"])
+                self.close(.invalidToken)
+            }
+        }
+    }
+
+    /// Connection expiry in unix ms from a token (0 = never): `expire_at` wins over `exp`.
+    func expiry(expiresAt: Int64?, expireAt: Int64?) -> Int64 {
+        if config.insecure { return 0 }
+        if let ea = expireAt { return ea > 0 ? ea * 1000 : 0 }
+        if let e = expiresAt { return e * 1000 }
+        return 0
+    }
+
+    private func continueConnect(id: UInt32, request: ConnectRequest, claims: ConnectionClaims, hadToken: Bool) {
+        if hadToken && claims.user.isEmpty && config.disallowAnonymousConnectionTokens {
+            close(.permissionDenied)
+            return
+        }
+        let t = now
+        var exp = expiry(expiresAt: claims.expiresAt, expireAt: claims.expireAt)
+        if exp > 0 && exp <= t {
+            state = .connectFailed
+            replyError(id, .expired)
+            return
+        }
+        exp = exp > 0 ? min(exp, t + 365 * 24 * 3600 * 1000) : 0
+        user = claims.user
+        if let info = claims.info { connInfo = Payload(bytes: info, isBinary: claims.infoIsBinary) }
+        guard node.admit(user: user) else {
+            close(.connectionLimit)
+            return
+        }
+        admitted = true
+        expiresAt = exp
+
+        // Server-side subscriptions: the token's `subs` (or `channels`), channels from the
+        // connect request that the client may subscribe to without a token, the personal channel.
+        var plans: [SubscribePlan] = []
+        var seen = Set<String>()
+        let tokenSubs: [TokenSubscription] = claims.subs.isEmpty ? claims.channels.map { TokenSubscription(channel: $0) } : claims.subs
+        for ts in tokenSubs where !seen.contains(ts.channel) {
+            let resolved: ResolvedChannel
+            do {
+                resolved = try node.rules.resolve(ts.channel)
+            } catch {
+                state = .connectFailed
+                replyError(id, error)
+                return
+            }
+            seen.insert(ts.channel)
+            let position = request.subs[ts.channel] ?? SubscribeRequest()
+            var plan = makePlan(resolved: resolved, request: position, override: ts.override, serverSide: true)
+            if let info = ts.info { plan.chanInfo = Payload(bytes: info, isBinary: ts.infoIsBinary) }
+            if let data = ts.data { plan.data = Payload(bytes: data, isBinary: ts.dataIsBinary) }
+            plans.append(plan)
+        }
+        for (channel, position) in request.subs.sorted(by: { $0.key < $1.key }) where !seen.contains(channel) {
+            guard let resolved = try? node.rules.resolve(channel) else {
+                close(.badRequest)
+                return
+            }
+            if resolved.isPrivate || !canSubscribeWithoutToken(resolved) { continue }
+            seen.insert(channel)
+            plans.append(makePlan(resolved: resolved, request: position, override: nil, serverSide: true))
+        }
+        let personal = config.subscribeToUserPersonalChannel
+        if personal.enabled && !user.isEmpty {
+            let channel = node.rules.personalChannel(user: user, namespace: personal.personalChannelNamespace)
+            if !seen.contains(channel), let resolved = try? node.rules.resolve(channel) {
+                seen.insert(channel)
+                plans.append(
+                    makePlan(resolved: resolved, request: request.subs[channel] ?? SubscribeRequest(), override: nil, serverSide: true))
+            }
+        }
+        if config.channelLimit > 0 && plans.count > config.channelLimit {
+            close(.channelLimit)
+            return
+        }
+
+        state = .connected
+        loopHub.registerUser(self)
+        node.metrics.connectsTotal.increment()
+        schedulePings()
+
+        let pending = plans.map { (beginSubscription($0), $0) }
+        if pending.isEmpty {
+            sendConnectResult(id: id, subs: [])
+            return
+        }
+        let node = self.node
+        let info = clientInfo
+        let planList = pending.map(\.1)
+        perform({
+            var results: [SubscribeResult] = []
+            for plan in planList {
+                results.append(try await ClientSession.engineSubscribe(node: node, plan: plan, info: info))
+            }
+            return results
+        }) { result in
+            switch result {
+            case .success(let results):
+                var held: [(Subscription, [PreparedPush])] = []
+                for (i, (sub, _)) in pending.enumerated() {
+                    held.append((sub, self.completeSubscription(sub, result: results[i])))
+                }
+                self.sendConnectResult(id: id, subs: zip(pending.map(\.0.channel), results).map { ($0, $1) })
+                for (sub, pushes) in held { for p in pushes { self.deliver(p, to: sub) } }
+            case .failure(let error):
+                for (sub, _) in pending { self.removeSubscription(sub) }
+                self.state = .connectFailed
+                self.replyError(id, (error as? ClientError) ?? .internalError)
+            }
+        }
+    }
+
+    private func sendConnectResult(id: UInt32, subs: [(String, SubscribeResult)]) {
+        var r = ConnectResult()
+        r.client = clientID
+        r.version = Node.version
+        if expiresAt > 0 {
+            r.expires = true
+            r.ttl = UInt32(max(0, (expiresAt - now) / 1000))
+        }
+        r.subs = subs.map { (channel: $0.0, result: $0.1) }
+        r.ping = UInt32(config.pingInterval.wholeSeconds)
+        r.pong = config.pongTimeout > .zero && config.pingInterval > .zero
+        if config.connectIncludeServerTime { r.time = now }
+        reply(Reply(id: id, body: .connect(r)))
+        node.logger.debug("client connected", metadata: ["client": "\(clientID)", "user": "\(user)", "name": "\(clientName)"])
+    }
+
+    // MARK: Refresh
+
+    func refresh(id: UInt32, request: RefreshRequest) {
+        if request.token.isEmpty {
+            close(.badRequest)
+            return
+        }
+        let verifier = node.connectionTokens
+        let nowSeconds = node.clock.nowSeconds
+        let token = request.token
+        perform({ try await verifier.verifyConnectionToken(token, now: nowSeconds) }) { result in
+            switch result {
+            case .success(let claims):
+                guard claims.user == self.user else {
+                    self.close(.invalidToken)
+                    return
+                }
+                let exp = self.expiry(expiresAt: claims.expiresAt, expireAt: claims.expireAt)
+                if exp > 0 && exp <= self.now {
+                    self.close(.expired)
+                    return
+                }
+                self.expiresAt = exp
+                if let info = claims.info { self.connInfo = Payload(bytes: info, isBinary: claims.infoIsBinary) }
+                let ttl = exp > 0 ? UInt32(max(0, (exp - self.now) / 1000)) : 0
+                self.reply(Reply(id: id, body: .refresh(RefreshResult(expires: exp > 0, ttl: ttl))))
+            case .failure(let error as TokenError) where error == .expired:
+                self.close(.expired)
+            case .failure:
+                self.close(.invalidToken)
+            }
+        }
+    }
+}

@@ -1,0 +1,346 @@
+import BrokerProtocol
+import DequeModule
+import Foundation
+import NIOCore
+
+/// One client connection's protocol state: connecting → connected → closed, its subscriptions and
+/// its outbound batch.
+///
+/// Confined to its event loop: every method runs there (the transport, the loop hub and completions
+/// of engine calls all call in on that loop), which is why it needs no locks.
+public final class ClientSession: @unchecked Sendable {
+    enum State {
+        case connecting
+        /// A connect error reply was sent (e.g. 109): further commands get 3501.
+        case connectFailed
+        case connected
+        case closed
+    }
+
+    let node: Node
+    let loopHub: LoopHub
+    var transport: (any SessionTransport)?
+    public let clientID: String
+    var state: State = .connecting
+    var user = ""
+    var connInfo: Payload?
+    /// Unix ms; 0 = never.
+    var expiresAt: Int64 = 0
+    var subs: [String: Subscription] = [:]
+    var admitted = false
+    var clientName = ""
+
+    private var queue: Deque<Command> = []
+    /// A command is waiting for the engine: later commands wait, so replies keep the client's order.
+    private var busy = false
+    private var outbox = JSONWriter(capacity: 0)
+    private var outboxCount = 0
+    var flushPending = false
+
+    private var nextPingAt: Int64 = 0
+    private var pongDeadline: Int64 = 0
+    private let staleDeadline: Int64
+    private var rateWindowStart: Int64 = 0
+    private var rateWindowCount = 0
+
+    init(node: Node, loopHub: LoopHub, transport: any SessionTransport) {
+        self.node = node
+        self.loopHub = loopHub
+        self.transport = transport
+        self.clientID = UUID().uuidString.lowercased()
+        self.staleDeadline = node.clock.nowMillis() + node.config.client.staleCloseDelay.milliseconds
+        loopHub.register(self)
+    }
+
+    var clientInfo: ClientInfo { ClientInfo(user: user, client: clientID, connInfo: connInfo) }
+    var config: ClientConfig { node.config.client }
+    var now: Int64 { node.clock.nowMillis() }
+
+    // MARK: Frames in
+
+    /// A complete text (or binary) message from the client.
+    func handleFrame(_ bytes: [UInt8]) {
+        if state == .closed { return }
+        let commands: [Command]
+        do {
+            commands = try Command.decodeJSONFrame(bytes)
+        } catch {
+            node.logger.debug("bad frame from client", metadata: ["client": "\(clientID)", "error": "\(error)"])
+            close(.badRequest)
+            return
+        }
+        node.metrics.commandsTotal.increment(by: commands.count)
+        if config.commandRateLimit > 0 {
+            let t = now
+            if t - rateWindowStart >= 1000 {
+                rateWindowStart = t
+                rateWindowCount = 0
+            }
+            rateWindowCount += commands.count
+            if rateWindowCount > config.commandRateLimit {
+                close(.tooManyRequests)
+                return
+            }
+        }
+        queue.append(contentsOf: commands)
+        drain()
+    }
+
+    private func drain() {
+        while !busy, state != .closed, let command = queue.popFirst() {
+            handle(command)
+        }
+        if state != .closed { flushNow() }
+    }
+
+    private func handle(_ command: Command) {
+        switch state {
+        case .closed:
+            return
+        case .connectFailed:
+            close(.badRequest)
+        case .connecting:
+            guard case .connect(let request) = command.request, command.id > 0 else {
+                close(.badRequest)
+                return
+            }
+            connect(id: command.id, request: request)
+        case .connected:
+            if command.isPong {
+                if pongDeadline > 0 { pongDeadline = 0 } else { close(.badRequest) }
+                return
+            }
+            dispatch(command)
+        }
+    }
+
+    private func dispatch(_ command: Command) {
+        let id = command.id
+        // Centrifugo treats a missing channel (or publish data) as a broken client: 3501.
+        switch command.request {
+        case .subscribe(let r) where r.channel.isEmpty: close(.badRequest); return
+        case .unsubscribe(let r) where r.channel.isEmpty: close(.badRequest); return
+        case .publish(let r) where r.channel.isEmpty || r.data.isEmpty: close(.badRequest); return
+        case .presence(let r) where r.channel.isEmpty: close(.badRequest); return
+        case .presenceStats(let r) where r.channel.isEmpty: close(.badRequest); return
+        case .history(let r) where r.channel.isEmpty: close(.badRequest); return
+        case .subRefresh(let r) where r.channel.isEmpty: close(.badRequest); return
+        default: break
+        }
+        switch command.request {
+        case .connect:
+            close(.badRequest)
+        case .subscribe(let r):
+            subscribe(id: id, request: r)
+        case .unsubscribe(let r):
+            unsubscribe(id: id, channel: r.channel)
+        case .publish(let r):
+            publish(id: id, request: r)
+        case .presence(let r):
+            presence(id: id, channel: r.channel)
+        case .presenceStats(let r):
+            presenceStats(id: id, channel: r.channel)
+        case .history(let r):
+            history(id: id, request: r)
+        case .rpc:
+            // No RPC proxy or handler is configured in this broker.
+            replyError(id, .notAvailable)
+        case .send:
+            // Centrifugo OSS has no handler for asynchronous messages.
+            close(.notAvailable)
+        case .refresh(let r):
+            refresh(id: id, request: r)
+        case .subRefresh(let r):
+            subRefresh(id: id, request: r)
+        case .legacyPing, .empty:
+            close(.badRequest)
+        }
+    }
+
+    /// Runs engine work off the loop and continues on it. With `blocking`, later commands wait for it.
+    func perform<T: Sendable>(
+        blocking: Bool = true, _ work: @escaping @Sendable () async throws -> T,
+        then done: @escaping (Result<T, any Error>) -> Void
+    ) {
+        if blocking { busy = true }
+        let loop = loopHub.eventLoop
+        let promise = loop.makePromise(of: T.self)
+        promise.completeWithTask(work)
+        let bound = NIOLoopBound(done, eventLoop: loop)
+        promise.futureResult.whenComplete { result in
+            if blocking { self.busy = false }
+            if self.state == .closed { return }
+            bound.value(result)
+            if blocking { self.drain() } else { self.flushNow() }
+        }
+    }
+
+    // MARK: Frames out
+
+    func reply(_ reply: Reply) {
+        do {
+            let bytes = try JSONProtocolEncoder.encode(reply)
+            enqueue(bytes)
+        } catch {
+            close(.inappropriateProtocol)
+        }
+    }
+
+    func replyError(_ id: UInt32, _ error: ClientError) {
+        node.metrics.clientErrors.increment()
+        if id == 0 { return }
+        reply(Reply(id: id, body: .error(error)))
+    }
+
+    func push(_ push: Push) {
+        do {
+            enqueue(try JSONProtocolEncoder.encode(push))
+        } catch {
+            close(.inappropriateProtocol)
+        }
+    }
+
+    /// Adds a message to this tick's outbound frame (several messages share one frame, `\n`-separated).
+    private func enqueue(_ bytes: [UInt8]) {
+        if state == .closed { return }
+        if outboxCount > 0 { outbox.raw(UInt8(ascii: "\n")) }
+        outbox.raw(bytes)
+        outboxCount += 1
+        loopHub.needsFlush(self)
+    }
+
+    private func emitOutbox() {
+        guard outboxCount > 0, let transport else { return }
+        let frame = WebSocketFraming.frame(payload: outbox.bytes, allocator: transport.allocator)
+        outbox.bytes = []
+        outboxCount = 0
+        transport.writeFrame(frame)
+    }
+
+    func flushNow() {
+        emitOutbox()
+        transport?.flush()
+    }
+
+    /// Delivers a push prepared once for all subscribers (on the hub's fan-out path).
+    func deliver(_ push: PreparedPush, to sub: Subscription) {
+        guard state == .connected, subs[sub.channel] === sub else { return }
+        if case .subscribing(var held) = sub.state {
+            held.append(push)
+            sub.state = .subscribing(held)
+            return
+        }
+        switch push.kind {
+        case .join, .leave:
+            if !sub.pushJoinLeave { return }
+        case .publication:
+            if sub.positioned && push.offset > 0 {
+                if push.epoch != sub.epoch || push.offset > sub.offset + 1 {
+                    lostPosition(sub)
+                    return
+                }
+                if push.offset <= sub.offset { return }
+                sub.offset = push.offset
+            }
+        }
+        guard let frame = push.jsonFrame, let transport else {
+            close(.inappropriateProtocol)
+            return
+        }
+        if !transport.isWritable {
+            close(.slow)
+            return
+        }
+        emitOutbox()
+        transport.writeFrame(frame)
+        loopHub.needsFlush(self)
+    }
+
+    /// The subscription missed publications it cannot get live: the client must recover from history.
+    func lostPosition(_ sub: Subscription) {
+        if sub.serverSide {
+            close(.insufficientState)
+        } else {
+            removeSubscription(sub)
+            push(Push(channel: sub.channel, body: .unsubscribe(.insufficientState)))
+        }
+    }
+
+    // MARK: Closing
+
+    /// Closes the connection with a disconnect code (sent as the WebSocket close code).
+    public func close(_ disconnect: Disconnect) {
+        if state == .closed { return }
+        state = .closed
+        emitOutbox()
+        let t = transport
+        transport = nil
+        t?.close(code: disconnect.code, reason: disconnect.reason)
+        cleanup()
+        node.logger.debug(
+            "client disconnected", metadata: ["client": "\(clientID)", "user": "\(user)", "code": "\(disconnect.code)"])
+    }
+
+    /// The peer went away (or the socket failed).
+    func transportClosed() {
+        if state == .closed { return }
+        state = .closed
+        transport = nil
+        cleanup()
+    }
+
+    private func cleanup() {
+        for sub in Array(subs.values) { removeSubscription(sub) }
+        subs.removeAll()
+        queue.removeAll()
+        loopHub.unregister(self)
+        if admitted {
+            admitted = false
+            node.release(user: user)
+            node.metrics.disconnectsTotal.increment()
+        }
+    }
+
+    // MARK: Timers
+
+    /// Called about once a second by the loop hub.
+    func tick(now: Int64) {
+        switch state {
+        case .closed:
+            return
+        case .connecting, .connectFailed:
+            if now >= staleDeadline { close(.stale) }
+        case .connected:
+            if pongDeadline > 0 && now >= pongDeadline {
+                close(.noPong)
+                return
+            }
+            let interval = config.pingInterval.milliseconds
+            if interval > 0 && now >= nextPingAt {
+                enqueue(JSONProtocolEncoder.ping)
+                nextPingAt = now + interval
+                let pong = config.pongTimeout.milliseconds
+                pongDeadline = pong > 0 ? now + pong : 0
+            }
+            if expiresAt > 0 && now >= expiresAt + config.expiredCloseDelay.milliseconds {
+                close(.expired)
+                return
+            }
+            for sub in Array(subs.values) where sub.expiresAt > 0 && now >= sub.expiresAt + config.expiredSubCloseDelay.milliseconds {
+                if sub.serverSide {
+                    close(.subExpired)
+                    return
+                }
+                removeSubscription(sub)
+                push(Push(channel: sub.channel, body: .unsubscribe(.expired)))
+            }
+        }
+    }
+
+    /// The first ping comes at a random time in [interval/2, interval), then every interval.
+    func schedulePings() {
+        let interval = config.pingInterval.milliseconds
+        guard interval > 0 else { return }
+        nextPingAt = now + interval / 2 + Int64.random(in: 0..<max(1, interval / 2))
+    }
+}

@@ -1,0 +1,60 @@
+import BrokerProtocol
+
+/// One channel subscription of one session. Lives on the session's event loop.
+final class Subscription {
+    enum State {
+        /// The subscribe is in flight: pushes are held until the reply has gone out.
+        case subscribing([PreparedPush])
+        case subscribed
+    }
+
+    let channel: String
+    unowned(unsafe) let session: ClientSession
+    var state: State = .subscribing([])
+    /// Index in the LoopHub's subscriber list for the channel (-1 when not in the hub).
+    var hubIndex = -1
+    let serverSide: Bool
+    /// Track offsets and detect gaps (positioning or recovery is on).
+    var positioned = false
+    var recoverable = false
+    var epoch = ""
+    /// The last offset this client has (from the subscribe result or a delivered publication).
+    var offset: UInt64 = 0
+    var pushJoinLeave = false
+    var presence = false
+    var joinLeave = false
+    var chanInfo: Payload?
+    /// Unix ms; 0 = never.
+    var expiresAt: Int64 = 0
+
+    init(channel: String, session: ClientSession, serverSide: Bool) {
+        self.channel = channel
+        self.session = session
+        self.serverSide = serverSide
+    }
+
+    var isSubscribed: Bool {
+        if case .subscribed = state { return true }
+        return false
+    }
+}
+
+/// Everything decided about a subscription before the engine is asked (on the session's loop).
+struct SubscribePlan: Sendable {
+    var channel: String
+    var options: ChannelOptions
+    var serverSide: Bool
+    var positioned = false
+    var recoverable = false
+    var recover = false
+    var sinceOffset: UInt64 = 0
+    var sinceEpoch = ""
+    var rejectUnrecovered = false
+    var presence = false
+    var joinLeave = false
+    var pushJoinLeave = false
+    var chanInfo: Payload?
+    var data: Payload?
+    /// Unix ms; 0 = never.
+    var expiresAt: Int64 = 0
+}

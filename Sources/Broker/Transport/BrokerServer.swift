@@ -1,0 +1,129 @@
+import BrokerProtocol
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import Prometheus
+
+/// The running broker: event loops, node, engine and the HTTP/WebSocket listeners.
+public final class BrokerServer: Sendable {
+    public let node: Node
+    public let group: MultiThreadedEventLoopGroup
+    private let channels: [any Channel]
+    private let memoryEngine: MemoryEngine?
+
+    private init(node: Node, group: MultiThreadedEventLoopGroup, channels: [any Channel], memoryEngine: MemoryEngine?) {
+        self.node = node
+        self.group = group
+        self.channels = channels
+        self.memoryEngine = memoryEngine
+    }
+
+    /// Local addresses the server listens on (client port first).
+    public var localAddresses: [SocketAddress] { channels.compactMap(\.localAddress) }
+
+    /// Builds the node for `config` and starts listening.
+    public static func start(
+        config: BrokerConfig, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil,
+        threads: Int = System.coreCount
+    ) async throws -> BrokerServer {
+        guard config.engine.type == "memory" else {
+            throw ConfigError(
+                key: "engine.type",
+                message: "\"\(config.engine.type)\" is not available in this build yet (use \"memory\")")
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(threads, 64)))
+        let loops = Array(group.makeIterator())
+        let engine = MemoryEngine()
+        let node: Node
+        do {
+            node = try Node(config: config, engine: engine, eventLoops: loops, logger: logger)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await node.start()
+        let api = ServerAPI(node: node)
+        var listeners: [any Channel] = []
+        do {
+            let internalSeparate = config.httpServer.internalPort != nil
+            let clientRouter = HTTPRouter(
+                node: node, api: api, metricsRegistry: metricsRegistry, servesInternal: !internalSeparate, servesClients: true)
+            let host = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
+            listeners.append(
+                try await bind(group: group, host: host, port: config.httpServer.port, node: node, router: clientRouter, websocket: true))
+            if let internalPort = config.httpServer.internalPort {
+                let internalRouter = HTTPRouter(
+                    node: node, api: api, metricsRegistry: metricsRegistry, servesInternal: true, servesClients: false)
+                let internalHost = config.httpServer.internalAddress.isEmpty ? host : config.httpServer.internalAddress
+                listeners.append(
+                    try await bind(group: group, host: internalHost, port: internalPort, node: node, router: internalRouter, websocket: false))
+            }
+        } catch {
+            for l in listeners { try? await l.close() }
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        let server = BrokerServer(node: node, group: group, channels: listeners, memoryEngine: engine)
+        server.startHousekeeping()
+        return server
+    }
+
+    private func startHousekeeping() {
+        guard let engine = memoryEngine else { return }
+        group.next().scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
+            engine.removeExpired()
+        }
+    }
+
+    private static func bind(
+        group: MultiThreadedEventLoopGroup, host: String, port: Int, node: Node, router: HTTPRouter, websocket: Bool
+    ) async throws -> any Channel {
+        let config = node.config
+        let origins = OriginCheck(patterns: config.client.allowedOrigins)
+        let wsPath = config.websocket.handlerPrefix
+        let maxMessage = config.websocket.messageSizeLimit
+        let serveWebSocket = websocket && !config.websocket.disabled
+        let queueMax = config.client.queueMaxSize
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: max(1, queueMax / 2), high: max(2, queueMax)))
+            .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelInitializer { channel in
+                var upgraders: [any HTTPServerProtocolUpgrader] = []
+                if serveWebSocket {
+                    upgraders.append(
+                        ClientWebSocketUpgrader(path: wsPath, origins: origins, maxFrameSize: maxMessage) {
+                            WebSocketConnectionHandler(node: node, maxMessageSize: maxMessage)
+                        })
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let httpHandler = HTTPRequestHandler(router: router)
+                    // After an upgrade the plain HTTP handler must leave: frames follow, not requests.
+                    let bound = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (
+                            upgraders: upgraders,
+                            completionHandler: { context in
+                                context.pipeline.syncOperations.removeHandler(bound.value, promise: nil)
+                            }
+                        ))
+                    try channel.pipeline.syncOperations.addHandler(httpHandler)
+                }
+            }
+        return try await bootstrap.bind(host: host, port: port).get()
+    }
+
+    /// Stops accepting, disconnects clients with 3001, stops the engine and the event loops.
+    public func shutdown() async {
+        for c in channels { try? await c.close() }
+        await node.shutdown(disconnect: .shutdown)
+        // Let the close frames reach the clients before the loops stop.
+        try? await Task.sleep(for: .milliseconds(300))
+        await node.engine.shutdown()
+        try? await group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,87 @@
+import BrokerProtocol
+import NIOCore
+import NIOHTTP1
+
+/// A response for a plain HTTP request.
+struct HTTPResponse: Sendable {
+    var status: HTTPResponseStatus
+    var contentType: String
+    var body: [UInt8]
+
+    static func json(_ body: [UInt8], status: HTTPResponseStatus = .ok) -> HTTPResponse {
+        HTTPResponse(status: status, contentType: "application/json", body: body)
+    }
+
+    static func empty(_ status: HTTPResponseStatus) -> HTTPResponse {
+        HTTPResponse(status: status, contentType: "", body: [])
+    }
+}
+
+/// Plain HTTP on the client port: the server API, `/health`, `/metrics`, and the answer to a
+/// WebSocket path requested without a valid upgrade.
+final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    static let maxBodySize = 16 * 1024 * 1024
+
+    private let router: HTTPRouter
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var tooLarge = false
+
+    init(router: HTTPRouter) {
+        self.router = router
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = nil
+            tooLarge = false
+        case .body(var part):
+            if tooLarge { return }
+            if (body?.readableBytes ?? 0) + part.readableBytes > HTTPRequestHandler.maxBodySize {
+                tooLarge = true
+                body = nil
+                return
+            }
+            if body == nil { body = part } else { body!.writeBuffer(&part) }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let keepAlive = head.isKeepAlive
+            if tooLarge {
+                write(context: context, .json(Array(#"{"error":"request body too large"}"#.utf8), status: .payloadTooLarge), keepAlive: false)
+                return
+            }
+            let bytes = body.map { Array($0.readableBytesView) } ?? []
+            body = nil
+            let router = self.router
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
+            promise.completeWithTask { await router.route(head: head, body: bytes) }
+            promise.futureResult.whenSuccess { response in
+                let (handler, context) = bound.value
+                handler.write(context: context, response, keepAlive: keepAlive)
+            }
+        }
+    }
+
+    private func write(context: ChannelHandlerContext, _ response: HTTPResponse, keepAlive: Bool) {
+        var headers = HTTPHeaders()
+        if !response.contentType.isEmpty { headers.add(name: "Content-Type", value: response.contentType) }
+        headers.add(name: "Content-Length", value: String(response.body.count))
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
+        if !response.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}

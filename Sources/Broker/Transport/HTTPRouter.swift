@@ -1,0 +1,53 @@
+import BrokerProtocol
+import NIOCore
+import NIOHTTP1
+import Prometheus
+
+/// Routes plain HTTP requests by path (configured prefixes) to the server API, health and metrics.
+final class HTTPRouter: Sendable {
+    let node: Node
+    let api: ServerAPI
+    let metricsRegistry: PrometheusCollectorRegistry?
+    let origins: OriginCheck
+    /// Serve the server API, health and metrics here (false on the client port when an internal port is set).
+    let servesInternal: Bool
+    let servesClients: Bool
+
+    init(node: Node, api: ServerAPI, metricsRegistry: PrometheusCollectorRegistry?, servesInternal: Bool, servesClients: Bool) {
+        self.node = node
+        self.api = api
+        self.metricsRegistry = metricsRegistry
+        self.origins = OriginCheck(patterns: node.config.client.allowedOrigins)
+        self.servesInternal = servesInternal
+        self.servesClients = servesClients
+    }
+
+    func route(head: HTTPRequestHead, body: [UInt8]) async -> HTTPResponse {
+        let config = node.config
+        let (path, query) = HTTPRouter.split(head.uri)
+        if servesClients && !config.websocket.disabled && path == config.websocket.handlerPrefix {
+            if !origins.allows(head.headers.first(name: "Origin")) { return .empty(.forbidden) }
+            return .json(Array(#"{"error":"expected a WebSocket upgrade"}"#.utf8), status: .badRequest)
+        }
+        let apiInternal = servesInternal || config.httpAPI.external
+        if apiInternal && !config.httpAPI.disabled && (path == config.httpAPI.handlerPrefix || path.hasPrefix(config.httpAPI.handlerPrefix + "/")) {
+            guard head.method == .POST else { return .empty(.methodNotAllowed) }
+            let method = path == config.httpAPI.handlerPrefix ? "" : String(path.dropFirst(config.httpAPI.handlerPrefix.count + 1))
+            return await api.handleHTTP(method: method, headers: head.headers, query: query, body: body)
+        }
+        if servesInternal && config.health.enabled && path == config.health.handlerPrefix {
+            return .json(Array("{}".utf8))
+        }
+        if servesInternal && config.prometheus.enabled && path == config.prometheus.handlerPrefix, let registry = metricsRegistry {
+            var out: [UInt8] = []
+            registry.emit(into: &out)
+            return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: out)
+        }
+        return .json(Array(#"{"error":"not found"}"#.utf8), status: .notFound)
+    }
+
+    static func split(_ uri: String) -> (path: String, query: String) {
+        guard let q = uri.firstIndex(of: "?") else { return (uri, "") }
+        return (String(uri[..<q]), String(uri[uri.index(after: q)...]))
+    }
+}

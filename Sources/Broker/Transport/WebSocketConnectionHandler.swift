@@ -1,0 +1,154 @@
+import BrokerProtocol
+import NIOCore
+import NIOWebSocket
+
+/// The end of a client's WebSocket pipeline: reassembles messages, feeds the session, and writes
+/// frames the session (or the hub) built.
+///
+/// Outbound it writes ready-made frames as ByteBuffers: the pipeline has no frame encoder, so a
+/// publication frame shared by many connections goes out without being re-framed per connection.
+final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
+
+    private let node: Node
+    private let maxMessageSize: Int
+    private let writeTimeout: TimeAmount
+    private var session: ClientSession?
+    private var context: ChannelHandlerContext?
+    private var fragments: ByteBuffer?
+    private var closeSent = false
+
+    init(node: Node, maxMessageSize: Int) {
+        self.node = node
+        self.maxMessageSize = maxMessageSize
+        self.writeTimeout = .milliseconds(max(100, node.config.websocket.writeTimeout.milliseconds))
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        guard let loopHub = node.hub.loopHub(for: context.eventLoop) else {
+            context.close(promise: nil)
+            return
+        }
+        session = ClientSession(node: node, loopHub: loopHub, transport: self)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        session?.transportClosed()
+        session = nil
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary:
+            if frame.fin {
+                fragments = nil
+                deliver(frame.unmaskedData)
+            } else {
+                fragments = frame.unmaskedData
+            }
+        case .continuation:
+            guard var buffer = fragments else {
+                closeWith(.badRequest)
+                return
+            }
+            var part = frame.unmaskedData
+            buffer.writeBuffer(&part)
+            if buffer.readableBytes > maxMessageSize {
+                fragments = nil
+                closeWith(.messageTooBig)
+                return
+            }
+            if frame.fin {
+                fragments = nil
+                deliver(buffer)
+            } else {
+                fragments = buffer
+            }
+        case .connectionClose:
+            // Answer the client's close (echo its code) and go.
+            var data = frame.unmaskedData
+            let code = data.readInteger(as: UInt16.self) ?? 1000
+            if !closeSent {
+                closeSent = true
+                let reply = WebSocketFraming.closeFrame(code: code, reason: "", allocator: context.channel.allocator)
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in channel.close(promise: nil) }
+            } else {
+                context.close(promise: nil)
+            }
+            session?.transportClosed()
+            session = nil
+        case .ping:
+            let pong = WebSocketFraming.frame(
+                opcode: WebSocketFraming.opcodePong, payload: frame.unmaskedData.readableBytesView, allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        default:
+            break
+        }
+    }
+
+    private func deliver(_ buffer: ByteBuffer) {
+        node.metrics.messagesReceived.increment()
+        session?.handleFrame(Array(buffer.readableBytesView))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        session?.transportClosed()
+        session = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let ws = error as? NIOWebSocketError, ws == .invalidFrameLength {
+            closeWith(.messageTooBig)
+            return
+        }
+        if error is NIOWebSocketError {
+            closeWith(.badRequest)
+            return
+        }
+        session?.transportClosed()
+        session = nil
+        context.close(promise: nil)
+    }
+
+    private func closeWith(_ disconnect: Disconnect) {
+        if let session {
+            session.close(disconnect)
+        } else {
+            close(code: disconnect.code, reason: disconnect.reason)
+        }
+    }
+
+    // MARK: SessionTransport
+
+    var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
+
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func writeFrame(_ frame: ByteBuffer) {
+        guard let context, !closeSent else { return }
+        context.write(wrapOutboundOut(frame), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    func close(code: UInt16, reason: String) {
+        guard let context, !closeSent else { return }
+        closeSent = true
+        let frame = WebSocketFraming.closeFrame(code: code, reason: reason, allocator: context.channel.allocator)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in
+            // Give the client a moment to answer the close; a TCP close right away can lose the frame.
+            channel.eventLoop.scheduleTask(in: .milliseconds(100)) { channel.close(promise: nil) }
+        }
+        // A client that reads nothing never lets the close frame out: drop it after the write timeout.
+        channel.eventLoop.scheduleTask(in: writeTimeout) { channel.close(promise: nil) }
+    }
+}
