@@ -110,9 +110,13 @@ public enum JSONProtocolEncoder {
             try writeSubscribe(r, into: &w)
         case .message(let data):
             w.member("message", first: &first)
-            w.raw("{\"data\":")
-            try writePayload(data, into: &w)
-            w.raw(UInt8(ascii: "}"))
+            if data.isEmpty {
+                w.raw("{}")
+            } else {
+                w.raw("{\"data\":")
+                try writePayload(data, into: &w)
+                w.raw(UInt8(ascii: "}"))
+            }
         case .disconnect(let d):
             w.member("disconnect", first: &first)
             w.raw("{\"code\":")
@@ -140,7 +144,14 @@ public enum JSONProtocolEncoder {
     @inline(__always)
     public static func writePayload(_ p: Payload, into w: inout JSONWriter) throws(InappropriateProtocolError) {
         if p.isBinary && (try? JSONParser.parse(p.bytes)) == nil { throw InappropriateProtocolError() }
-        if p.bytes.isEmpty { w.raw("null") } else { w.raw(p.bytes) }
+        if p.bytes.isEmpty {
+            w.raw("null")
+        } else if p.bytes.contains(0x0A) {
+            // A raw newline would split the `\n`-delimited frame; in valid JSON it is only whitespace.
+            w.raw(p.bytes.lazy.filter { $0 != 0x0A })
+        } else {
+            w.raw(p.bytes)
+        }
     }
 
     public static func writeClientInfo(_ info: ClientInfo, into w: inout JSONWriter) throws(InappropriateProtocolError) {
@@ -252,8 +263,10 @@ public enum JSONProtocolEncoder {
     public static func writeConnect(_ r: ConnectResult, into w: inout JSONWriter) throws(InappropriateProtocolError) {
         w.raw(UInt8(ascii: "{"))
         var first = true
-        w.member("client", first: &first)
-        w.string(r.client)
+        if !r.client.isEmpty {
+            w.member("client", first: &first)
+            w.string(r.client)
+        }
         if !r.version.isEmpty {
             w.member("version", first: &first)
             w.string(r.version)

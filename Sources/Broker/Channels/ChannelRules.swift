@@ -47,33 +47,36 @@ public final class ChannelRules: Sendable {
     /// Resolves a channel: 102 for an empty channel or unknown namespace, 107 for a bad name.
     public func resolve(_ channel: String) throws(ClientError) -> ResolvedChannel {
         if channel.isEmpty { throw .unknownChannel }
-        var name = Substring(channel)
+        // Prefix and boundaries are matched on UTF-8 bytes, as Centrifugo does, so that a combining
+        // character after `$` or `:` cannot change how a channel is classified.
+        var name = Substring(channel).utf8[...]
         var isPrivate = false
-        if !config.privatePrefix.isEmpty, name.hasPrefix(config.privatePrefix) {
+        if !config.privatePrefix.isEmpty, name.starts(with: config.privatePrefix.utf8) {
             isPrivate = true
-            name = name.dropFirst(config.privatePrefix.count)
+            name = name.dropFirst(config.privatePrefix.utf8.count)
         }
         var namespace = ""
         var rest = name
-        if let r = name.range(of: config.namespaceBoundary) {
-            namespace = String(name[..<r.lowerBound])
+        if !config.namespaceBoundary.isEmpty, let r = name.firstRange(of: config.namespaceBoundary.utf8) {
+            namespace = String(decoding: name[..<r.lowerBound], as: UTF8.self)
             rest = name[r.upperBound...]
         }
         guard let options = self.options(namespace: namespace) else { throw .unknownChannel }
         if channel.utf8.count > config.maxLength { throw .badRequest }
         if let regex = regexes[namespace] {
-            let s = String(rest)
+            let s = String(decoding: rest, as: UTF8.self)
             let range = NSRange(s.startIndex..., in: s)
             if regex.regex.firstMatch(in: s, range: range) == nil { throw .badRequest }
-        } else if !channel.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+        } else if !channel.utf8.allSatisfy({ $0 < 0x80 }) {
             throw .badRequest
         }
         var allowedUsers: [Substring]?
         if options.allowUserLimitedChannels, !config.userBoundary.isEmpty,
-            let r = rest.range(of: config.userBoundary, options: .backwards)
+            let r = rest.ranges(of: config.userBoundary.utf8).last
         {
-            let list = rest[r.upperBound...]
-            allowedUsers = list.split(separator: Character(config.userSeparator), omittingEmptySubsequences: true)
+            let list = Substring(decoding: rest[r.upperBound...], as: UTF8.self)
+            let separator = config.userSeparator.isEmpty ? "," : config.userSeparator
+            allowedUsers = list.split(separator: separator, omittingEmptySubsequences: true)
         }
         return ResolvedChannel(
             channel: channel, namespace: namespace, options: options, isPrivate: isPrivate, allowedUsers: allowedUsers)

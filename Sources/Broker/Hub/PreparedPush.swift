@@ -1,4 +1,5 @@
 import BrokerProtocol
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// A push for one channel, encoded once for every subscriber on every event loop.
@@ -18,6 +19,10 @@ public final class PreparedPush: Sendable {
     public let jsonFrame: ByteBuffer?
     /// The JSON push without the frame header, for batching into a reply frame.
     public let jsonPayload: [UInt8]?
+    private let push: Push
+    private let allocator: ByteBufferAllocator
+    /// Built on first use: most channels have no Protobuf subscriber.
+    private let protobufFrameBox = NIOLockedValueBox<ByteBuffer?>(nil)
 
     init(channel: String, kind: Kind, offset: UInt64, epoch: String, publication: Publication?, push: Push, allocator: ByteBufferAllocator) {
         self.channel = channel
@@ -25,12 +30,30 @@ public final class PreparedPush: Sendable {
         self.offset = offset
         self.epoch = epoch
         self.publication = publication
+        self.push = push
+        self.allocator = allocator
         if let payload = try? JSONProtocolEncoder.encode(push) {
             self.jsonPayload = payload
             self.jsonFrame = WebSocketFraming.frame(payload: payload, allocator: allocator)
         } else {
             self.jsonPayload = nil
             self.jsonFrame = nil
+        }
+    }
+
+    /// The frame for subscribers speaking `format` (nil: the payload cannot be carried by JSON).
+    func frame(for format: WireFormat) -> ByteBuffer? {
+        switch format {
+        case .json:
+            return jsonFrame
+        case .protobuf:
+            return protobufFrameBox.withLockedValue { cached in
+                if let cached { return cached }
+                let frame = WebSocketFraming.frame(
+                    opcode: WebSocketFraming.opcodeBinary, payload: ProtobufWire.encode(push), allocator: allocator)
+                cached = frame
+                return frame
+            }
         }
     }
 

@@ -139,11 +139,11 @@ extension ClientSession {
             case .failure(let error as TokenError):
                 switch error {
                 case .expired: self.replyError(id, .expired)
-                case .invalid: self.replyError(id, .permissionDenied)
-                case .claimsMismatch: self.close(.invalidToken)
+                // Centrifugo disconnects on an invalid token in sub_refresh (unlike subscribe).
+                case .invalid, .claimsMismatch: self.close(.invalidToken)
                 }
             case .failure:
-                self.replyError(id, .permissionDenied)
+                self.close(.invalidToken)
             }
         }
     }

@@ -216,8 +216,8 @@ extension ClientSession {
                 case .failure(let error as TokenError):
                     switch error {
                     case .expired: self.replyError(id, .tokenExpired)
-                    case .invalid: self.replyError(id, .permissionDenied)
-                    case .claimsMismatch: self.close(.invalidToken)
+                    // A bad or foreign (aud/iss) subscription token refuses the subscription only.
+                    case .invalid, .claimsMismatch: self.replyError(id, .permissionDenied)
                     }
                 case .failure:
                     self.replyError(id, .permissionDenied)

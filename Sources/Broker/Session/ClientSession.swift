@@ -19,6 +19,7 @@ public final class ClientSession: @unchecked Sendable {
 
     let node: Node
     let loopHub: LoopHub
+    let format: WireFormat
     var transport: (any SessionTransport)?
     public let clientID: String
     var state: State = .connecting
@@ -43,9 +44,10 @@ public final class ClientSession: @unchecked Sendable {
     private var rateWindowStart: Int64 = 0
     private var rateWindowCount = 0
 
-    init(node: Node, loopHub: LoopHub, transport: any SessionTransport) {
+    init(node: Node, loopHub: LoopHub, transport: any SessionTransport, format: WireFormat = .json) {
         self.node = node
         self.loopHub = loopHub
+        self.format = format
         self.transport = transport
         self.clientID = UUID().uuidString.lowercased()
         self.staleDeadline = node.clock.nowMillis() + node.config.client.staleCloseDelay.milliseconds
@@ -63,7 +65,7 @@ public final class ClientSession: @unchecked Sendable {
         if state == .closed { return }
         let commands: [Command]
         do {
-            commands = try Command.decodeJSONFrame(bytes)
+            commands = try format.decode(bytes)
         } catch {
             node.logger.debug("bad frame from client", metadata: ["client": "\(clientID)", "error": "\(error)"])
             close(.badRequest)
@@ -179,8 +181,7 @@ public final class ClientSession: @unchecked Sendable {
 
     func reply(_ reply: Reply) {
         do {
-            let bytes = try JSONProtocolEncoder.encode(reply)
-            enqueue(bytes)
+            enqueue(try format.encode(reply))
         } catch {
             close(.inappropriateProtocol)
         }
@@ -194,7 +195,7 @@ public final class ClientSession: @unchecked Sendable {
 
     func push(_ push: Push) {
         do {
-            enqueue(try JSONProtocolEncoder.encode(push))
+            enqueue(try format.encode(push))
         } catch {
             close(.inappropriateProtocol)
         }
@@ -203,7 +204,7 @@ public final class ClientSession: @unchecked Sendable {
     /// Adds a message to this tick's outbound frame (several messages share one frame, `\n`-separated).
     private func enqueue(_ bytes: [UInt8]) {
         if state == .closed { return }
-        if outboxCount > 0 { outbox.raw(UInt8(ascii: "\n")) }
+        if outboxCount > 0, let separator = format.separator { outbox.raw(separator) }
         outbox.raw(bytes)
         outboxCount += 1
         loopHub.needsFlush(self)
@@ -211,7 +212,7 @@ public final class ClientSession: @unchecked Sendable {
 
     private func emitOutbox() {
         guard outboxCount > 0, let transport else { return }
-        let frame = WebSocketFraming.frame(payload: outbox.bytes, allocator: transport.allocator)
+        let frame = WebSocketFraming.frame(opcode: format.opcode, payload: outbox.bytes, allocator: transport.allocator)
         outbox.bytes = []
         outboxCount = 0
         transport.writeFrame(frame)
@@ -243,7 +244,7 @@ public final class ClientSession: @unchecked Sendable {
                 sub.offset = push.offset
             }
         }
-        guard let frame = push.jsonFrame, let transport else {
+        guard let frame = push.frame(for: format), let transport else {
             close(.inappropriateProtocol)
             return
         }
@@ -317,7 +318,7 @@ public final class ClientSession: @unchecked Sendable {
             }
             let interval = config.pingInterval.milliseconds
             if interval > 0 && now >= nextPingAt {
-                enqueue(JSONProtocolEncoder.ping)
+                enqueue(format.ping)
                 nextPingAt = now + interval
                 let pong = config.pongTimeout.milliseconds
                 pongDeadline = pong > 0 ? now + pong : 0

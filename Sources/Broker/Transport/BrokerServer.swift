@@ -96,8 +96,8 @@ public final class BrokerServer: Sendable {
                 var upgraders: [any HTTPServerProtocolUpgrader] = []
                 if serveWebSocket {
                     upgraders.append(
-                        ClientWebSocketUpgrader(path: wsPath, origins: origins, maxFrameSize: maxMessage) {
-                            WebSocketConnectionHandler(node: node, maxMessageSize: maxMessage)
+                        ClientWebSocketUpgrader(path: wsPath, origins: origins, maxFrameSize: maxMessage) { format in
+                            WebSocketConnectionHandler(node: node, maxMessageSize: maxMessage, format: format)
                         })
                 }
                 return channel.eventLoop.makeCompletedFuture {

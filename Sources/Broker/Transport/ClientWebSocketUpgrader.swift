@@ -17,11 +17,11 @@ final class ClientWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Send
     private let path: String
     private let origins: OriginCheck
     private let maxFrameSize: Int
-    private let makeHandler: @Sendable () -> any ChannelHandler
+    private let makeHandler: @Sendable (WireFormat) -> any ChannelHandler
 
     struct Declined: Error {}
 
-    init(path: String, origins: OriginCheck, maxFrameSize: Int, makeHandler: @escaping @Sendable () -> any ChannelHandler) {
+    init(path: String, origins: OriginCheck, maxFrameSize: Int, makeHandler: @escaping @Sendable (WireFormat) -> any ChannelHandler) {
         self.path = path
         self.origins = origins
         self.maxFrameSize = maxFrameSize
@@ -42,7 +42,9 @@ final class ClientWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Send
         let digest = Insecure.SHA1.hash(data: Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8))
         headers.add(name: "Sec-WebSocket-Accept", value: Data(digest).base64EncodedString())
         let offered = h[canonicalForm: "Sec-WebSocket-Protocol"].map { String($0) }
-        if offered.contains("centrifuge-json") {
+        if offered.contains("centrifuge-protobuf") {
+            headers.add(name: "Sec-WebSocket-Protocol", value: "centrifuge-protobuf")
+        } else if offered.contains("centrifuge-json") {
             headers.add(name: "Sec-WebSocket-Protocol", value: "centrifuge-json")
         }
         return channel.eventLoop.makeSucceededFuture(headers)
@@ -51,7 +53,9 @@ final class ClientWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Send
     func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
         let channel = context.channel
         let maxFrameSize = self.maxFrameSize
-        let handler = makeHandler()
+        let offered = upgradeRequest.headers[canonicalForm: "Sec-WebSocket-Protocol"].map { String($0) }
+        let format = WireFormat.select(offeredSubprotocols: offered, query: HTTPRouter.split(upgradeRequest.uri).query)
+        let handler = makeHandler(format)
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)))
             try channel.pipeline.syncOperations.addHandler(handler)

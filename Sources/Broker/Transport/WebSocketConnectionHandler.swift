@@ -13,14 +13,16 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
 
     private let node: Node
     private let maxMessageSize: Int
+    private let format: WireFormat
     private let writeTimeout: TimeAmount
     private var session: ClientSession?
     private var context: ChannelHandlerContext?
     private var fragments: ByteBuffer?
     private var closeSent = false
 
-    init(node: Node, maxMessageSize: Int) {
+    init(node: Node, maxMessageSize: Int, format: WireFormat) {
         self.node = node
+        self.format = format
         self.maxMessageSize = maxMessageSize
         self.writeTimeout = .milliseconds(max(100, node.config.websocket.writeTimeout.milliseconds))
     }
@@ -31,7 +33,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
             context.close(promise: nil)
             return
         }
-        session = ClientSession(node: node, loopHub: loopHub, transport: self)
+        session = ClientSession(node: node, loopHub: loopHub, transport: self, format: format)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

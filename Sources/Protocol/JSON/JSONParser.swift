@@ -52,11 +52,14 @@ public struct JSONParser {
     }
 
     private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth < JSONParser.maxDepth else { throw fail("nesting too deep") }
         guard index < buf.count else { throw fail("unexpected end of input") }
         switch buf[index] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth)
-        case UInt8(ascii: "["): return try parseArray(depth: depth)
+        case UInt8(ascii: "{"):
+            guard depth < JSONParser.maxDepth else { throw fail("nesting too deep") }
+            return try parseObject(depth: depth)
+        case UInt8(ascii: "["):
+            guard depth < JSONParser.maxDepth else { throw fail("nesting too deep") }
+            return try parseArray(depth: depth)
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)

@@ -54,7 +54,10 @@ struct HistoryStream {
             let after = since?.offset ?? 0
             // Offsets are contiguous inside `items`: index of the first one > after.
             let firstOffset = items[items.startIndex].offset
-            var i = after >= firstOffset ? Int(after - firstOffset + 1) : 0
+            // UInt64 arithmetic, clamped before converting: `since` comes from clients.
+            let skip = after >= firstOffset ? after - firstOffset + 1 : 0
+            if skip >= UInt64(items.count) { return [] }
+            var i = Int(skip)
             while i < items.count, out.count < maxCount {
                 out.append(items[i])
                 i += 1
@@ -64,7 +67,8 @@ struct HistoryStream {
             if let since {
                 let firstOffset = items[items.startIndex].offset
                 if since.offset <= firstOffset { return [] }
-                i = min(items.count - 1, Int(since.offset - firstOffset) - 1)
+                let distance = since.offset - firstOffset
+                i = distance > UInt64(items.count) ? items.count - 1 : Int(distance) - 1
             }
             while i >= 0, out.count < maxCount {
                 out.append(items[i])

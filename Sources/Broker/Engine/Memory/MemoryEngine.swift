@@ -19,6 +19,7 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
     }
 
     private let shards: [NIOLockedValueBox<Shard>]
+    private let stopped = NIOLockedValueBox(false)
     private let clock: BrokerClock
     private let epochSource: @Sendable () -> String
     // Set once in start(); read under no lock afterwards (start happens-before any publish).
@@ -52,7 +53,13 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
 
     public func subscribe(channel: String) async throws {}
     public func unsubscribe(channel: String) async throws {}
-    public func shutdown() async {}
+    /// After this returns nothing more is delivered to the sink.
+    public func shutdown() async {
+        for shard in shards {
+            shard.withLockedValue { _ in }
+        }
+        stopped.withLockedValue { $0 = true }
+    }
 
     public func publish(channel: String, publication: Publication, options: PublishOptions) async throws -> PublishResult {
         publishNow(channel: channel, publication: publication, options: options)
@@ -61,7 +68,7 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
     /// The synchronous core of `publish` (the memory engine never waits).
     public func publishNow(channel: String, publication: Publication, options: PublishOptions) -> PublishResult {
         let now = clock.nowMillis()
-        let sink = self.sink
+        let sink = stopped.withLockedValue { $0 } ? nil : self.sink
         return shard(channel).withLockedValue { shard in
             if !options.idempotencyKey.isEmpty,
                 let cached = shard.idempotency[channel]?[options.idempotencyKey], cached.expiresAt > now
@@ -98,10 +105,12 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
     }
 
     public func publishJoin(channel: String, info: ClientInfo) async throws {
+        if stopped.withLockedValue({ $0 }) { return }
         sink?.handleJoin(channel: channel, info: info)
     }
 
     public func publishLeave(channel: String, info: ClientInfo) async throws {
+        if stopped.withLockedValue({ $0 }) { return }
         sink?.handleLeave(channel: channel, info: info)
     }
 
