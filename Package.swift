@@ -22,12 +22,17 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-collections.git", exact: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
     ],
     targets: [
         // Wire types and codecs of Centrifugo's client protocol and server API. Pure: no I/O, no clocks.
         .target(
             name: "BrokerProtocol",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             path: "Sources/Protocol",
+            exclude: ["Proto/client.proto"],
             swiftSettings: strict
         ),
         // The broker: config, node, hub, sessions, engines, auth, transports, server API.

@@ -390,9 +390,19 @@ class Api:
     def __init__(self, port):
         self.port = port
         self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.calls = 0
+        self.call_seconds = 0.0
         self.headers = {"X-API-Key": API_KEY, "Content-Type": "application/json", "Connection": "keep-alive"}
 
     def post(self, method: str, body: bytes) -> bytes:
+        t = time.perf_counter()
+        try:
+            return self._post(method, body)
+        finally:
+            self.calls += 1
+            self.call_seconds += time.perf_counter() - t
+
+    def _post(self, method: str, body: bytes) -> bytes:
         for attempt in (0, 1):
             try:
                 self.c.request("POST", f"/api/{method}", body, self.headers)
@@ -414,9 +424,10 @@ def pub_json(phase: str, i: int) -> str:
     return head + "x" * (PAYLOAD_BYTES - len(head) - 2) + '"}'
 
 
-def run_phase(ctx, phase: str, publish) -> dict:
+def run_phase(ctx, phase: str, api: "Api", publish) -> dict:
     """Reset subscriber counters, publish, wait for every delivery (with a deadline)."""
     W = ctx["workers"]
+    api.calls, api.call_seconds = 0, 0.0
     for p, c in W:
         c.send(("phase", phase))
     for p, c in W:
@@ -455,6 +466,8 @@ def run_phase(ctx, phase: str, publish) -> dict:
         "publish_errors": errors,
         "publish_seconds": round(pub_span, 3),
         "publications_per_s": round(published / pub_span, 1),
+        "api_calls": api.calls,
+        "api_call_ms_mean": round(1000 * api.call_seconds / api.calls, 2) if api.calls else None,
         "expected_deliveries": published * ctx["subscribers"],
         "delivered": received,
         "lost": sum(r["lost"] for r in results),
@@ -662,6 +675,15 @@ def main():
           f"pinning: {'broker CPU0, clients+publisher CPU1' if broker_cpu is not None else 'none'}", file=sys.stderr)
 
     workdir = tempfile.mkdtemp(prefix="fanout-bench-")
+    try:
+        return run(args, binary, kind, port, ncpu, broker_cpu, client_cpu, workdir)
+    except Exception as e:
+        log = os.path.join(workdir, "broker.log")
+        print(f"error: {type(e).__name__}: {e}\nbroker log {log}:\n{tail(log)}", file=sys.stderr)
+        return False
+
+
+def run(args, binary, kind, port, ncpu, broker_cpu, client_cpu, workdir) -> bool:
     ctx = {"workers": [], "subscribers": args.subscribers, "drain": args.drain, "broker": None,
            "pinned": broker_cpu is not None}
     out = {"build": kind, "binary": binary, "subscribers": args.subscribers, "procs": args.procs,
@@ -700,9 +722,9 @@ def main():
 
         api = Api(port)
         print(f"(a) fixed rate {args.rate:g}/s for {args.duration:g}s ...", file=sys.stderr)
-        out["fixed_rate"] = run_phase(ctx, "1", publish_fixed_rate(api, "1", args.rate, args.duration))
+        out["fixed_rate"] = run_phase(ctx, "1", api, publish_fixed_rate(api, "1", args.rate, args.duration))
         print(f"(b) /api/batch x{args.batch} as fast as possible for {args.duration:g}s ...", file=sys.stderr)
-        out["max_rate"] = run_phase(ctx, "2", publish_batches(api, "2", args.batch, args.duration))
+        out["max_rate"] = run_phase(ctx, "2", api, publish_batches(api, "2", args.batch, args.duration))
         out["rss_kb_after"] = proc_rss_kb(bpid)
         ok = True
     finally:
@@ -721,12 +743,23 @@ def main():
             p.join(5)
             if p.is_alive():
                 p.terminate()
+        if not ok and ctx["broker"] is not None and ctx["broker"].poll() is not None:
+            rc = ctx["broker"].returncode
+            why = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
+            print(f"the broker had already ended during the run ({why})", file=sys.stderr)
         stop_broker(ctx["broker"])
-        if not ok and ctx["broker"] is not None:
-            print(f"broker log: {os.path.join(workdir, 'broker.log')}", file=sys.stderr)
     if ok:
         shutil.rmtree(workdir, ignore_errors=True)
-    report(args, out)
+        report(args, out)
+    return ok
+
+
+def tail(path: str, n: int = 15) -> str:
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
 
 
 def verdict(r: dict) -> str:
@@ -754,6 +787,7 @@ def report(args, out):
         ("publications sent", "published", "{:,}"),
         ("publish errors", "publish_errors", "{:,}"),
         ("publications/s (accepted)", "publications_per_s", "{:,.1f}"),
+        ("API call ms (mean)", "api_call_ms_mean", "{}"),
         ("deliveries expected", "expected_deliveries", "{:,}"),
         ("deliveries received", "delivered", "{:,}"),
         ("LOST", "lost", "{:,}"),
@@ -807,4 +841,4 @@ def report(args, out):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(0 if main() else 1)

@@ -56,5 +56,8 @@ export BROKER_BIN="${BROKER_BIN:-$ROOT/.build/debug/broker}"
 step "interop (pytest, BROKER_BIN=$BROKER_BIN)" \
   "$PYTHON" -m pytest -q -p no:cacheprovider Tests/Interop
 
+# 5. centrifuge-python's own server tests (tests/test_client.py of its sdist), JSON and Protobuf.
+step "centrifuge-python sdist tests/test_client.py" "$PYTHON" scripts/sdk_suite.py
+
 summary
 exit "$FAILED"

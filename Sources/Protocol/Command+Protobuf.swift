@@ -66,7 +66,7 @@ extension Command {
         if m.hasPublish {
             var r = PublishRequest()
             r.channel = m.publish.channel
-            r.data = Payload(bytes: [UInt8](m.publish.data))
+            r.data = Payload(bytes: [UInt8](m.publish.data), isBinary: true)
             return Command(id: id, request: .publish(r))
         }
         if m.hasPresence { return Command(id: id, request: .presence(ChannelRequest(channel: m.presence.channel))) }

@@ -123,12 +123,21 @@ struct ProtobufCodecTests {
         for _ in 0..<5 {
             #expect(ProtobufProtocolEncoder.encode(Reply(id: 1, body: .presence(presence))) == first)
         }
-        // Field 1 entries of PresenceResult appear sorted by key.
+        // Map entries (key = field 1) appear sorted by key: "c0", "c1", "c10", …, "c19", "c2", ….
         let reply = try Self.decodeReply(first)
         #expect(reply.presence.presence.count == 20)
-        let text = String(decoding: first, as: UTF8.self)
-        let positions = presence.keys.sorted().map { text.range(of: "\u{12}\u{02}\($0)") ?? text.range(of: "\($0)")! }
-        #expect(positions.map(\.lowerBound) == positions.map(\.lowerBound).sorted())
+        let offsets = try presence.keys.sorted().map { key in
+            try #require(Self.firstIndex(of: [0x0A, UInt8(key.utf8.count)] + Self.bytesOf(key) + [0x12], in: first))
+        }
+        #expect(offsets == offsets.sorted())
+    }
+
+    static func firstIndex(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where Array(haystack[i..<(i + needle.count)]) == needle {
+            return i
+        }
+        return nil
     }
 
     // MARK: - Replies through the generated types
@@ -513,7 +522,8 @@ struct ProtobufCodecTests {
         c.publish.key = "ignored"
         var expected = PublishRequest()
         expected.channel = "chat"
-        expected.data = Payload(bytes: [0x00, 0xFF, 0x7B])
+        // Protobuf clients publish opaque bytes: marked binary so JSON subscribers only get valid JSON.
+        expected.data = Payload(bytes: [0x00, 0xFF, 0x7B], isBinary: true)
         #expect(try Self.decodeOne(c) == Command(id: 6, request: .publish(expected)))
         // Without data: an empty payload, as in JSON.
         var bare = PBCommand()
@@ -521,6 +531,7 @@ struct ProtobufCodecTests {
         bare.publish.channel = "x"
         var expectedBare = PublishRequest()
         expectedBare.channel = "x"
+        expectedBare.data = Payload(bytes: [], isBinary: true)
         #expect(try Self.decodeOne(bare) == Command(id: 7, request: .publish(expectedBare)))
     }
 
@@ -740,7 +751,7 @@ struct ProtobufCodecTests {
         [0x02, 0x08, 0x80],  // truncated varint inside the message
         [0x03, 0x22, 0x05, 0x0A],  // nested length past the message end
         [0x06, 0x22, 0x04, 0x0A, 0x02, 0xC3, 0x28],  // invalid UTF-8 in a string field
-        [0x02, 0x0B, 0x0C],  // group start / end wire types
+        [0x02, 0x93, 0x03],  // unknown field 50 opens a group that never ends
     ] as [[UInt8]])
     func malformedMessagesThrow(frame: [UInt8]) {
         #expect(throws: CommandDecodingError.self) { try Command.decodeProtobufFrame(frame) }

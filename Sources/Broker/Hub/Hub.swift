@@ -15,8 +15,10 @@ public final class Hub: EngineEventSink, @unchecked Sendable {
     private let shards: [NIOLockedValueBox<[String: UInt64]>]
     /// Told when the node gains its first / loses its last subscriber on a channel (the engine's interest).
     private let interestChanged: (@Sendable (String, Bool) -> Void)?
+    let metrics: BrokerMetrics
 
-    init(eventLoops: [any EventLoop], interestChanged: (@Sendable (String, Bool) -> Void)?) {
+    init(eventLoops: [any EventLoop], metrics: BrokerMetrics, interestChanged: (@Sendable (String, Bool) -> Void)?) {
+        self.metrics = metrics
         precondition(eventLoops.count <= 64, "the hub supports at most 64 event loops")
         var index: [ObjectIdentifier: Int] = [:]
         for (i, loop) in eventLoops.enumerated() { index[ObjectIdentifier(loop)] = i }

@@ -67,6 +67,7 @@ public final class LoopHub: @unchecked Sendable {
             sub.session.deliver(push, to: sub)
         }
         deliveredCount &+= subs.count
+        hub.metrics.messagesSent.increment(by: subs.count)
         scheduleFlush()
     }
 

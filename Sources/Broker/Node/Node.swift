@@ -54,12 +54,19 @@ public final class Node: Sendable {
         let host = ProcessInfo.processInfo.hostName
         self.name = config.node.name.isEmpty ? "\(host)_\(config.httpServer.port)" : config.node.name
         self.startedAt = clock.nowMillis()
-        let eng = engine
-        self.hub = Hub(eventLoops: eventLoops, interestChanged: { channel, subscribed in
-            Task {
-                if subscribed { try? await eng.subscribe(channel: channel) } else { try? await eng.unsubscribe(channel: channel) }
+        // The memory engine delivers to this node's hub directly: it needs no subscription interest.
+        let interest: (@Sendable (String, Bool) -> Void)?
+        if engine is MemoryEngine {
+            interest = nil
+        } else {
+            let eng = engine
+            interest = { channel, subscribed in
+                Task {
+                    if subscribed { try? await eng.subscribe(channel: channel) } else { try? await eng.unsubscribe(channel: channel) }
+                }
             }
-        })
+        }
+        self.hub = Hub(eventLoops: eventLoops, metrics: metrics, interestChanged: interest)
     }
 
     /// Starts the engine's delivery and the per-loop timers.

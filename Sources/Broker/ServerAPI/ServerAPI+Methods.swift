@@ -152,7 +152,7 @@ extension ServerAPI {
     static func writeAPIPayload(_ p: Payload?, key: String, into w: inout JSONWriter) {
         guard let p, !p.isEmpty else { return }
         w.raw(UInt8(ascii: ","))
-        if p.isBinary {
+        if p.isBinary && !isJSON(p.bytes) {
             w.string("b64" + key)
             w.raw(UInt8(ascii: ":"))
             w.string(Data(p.bytes).base64EncodedString())
@@ -161,6 +161,11 @@ extension ServerAPI {
             w.raw(UInt8(ascii: ":"))
             w.raw(p.bytes)
         }
+    }
+
+    /// Binary payloads that are valid JSON are shown as JSON, like Centrifugo's raw JSON fields.
+    static func isJSON(_ bytes: [UInt8]) -> Bool {
+        (try? JSONParser.parse(bytes)) != nil
     }
 
     func presenceStats(_ r: APIRequestReader) async throws -> [UInt8] {
@@ -187,7 +192,7 @@ extension ServerAPI {
             var first = true
             if !p.data.isEmpty {
                 first = false
-                if p.data.isBinary {
+                if p.data.isBinary && !ServerAPI.isJSON(p.data.bytes) {
                     w.raw("\"b64data\":")
                     w.string(Data(p.data.bytes).base64EncodedString())
                 } else {

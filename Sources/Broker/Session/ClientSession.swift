@@ -225,7 +225,8 @@ public final class ClientSession: @unchecked Sendable {
 
     /// Delivers a push prepared once for all subscribers (on the hub's fan-out path).
     func deliver(_ push: PreparedPush, to sub: Subscription) {
-        guard state == .connected, subs[sub.channel] === sub else { return }
+        // `hubIndex` < 0 once the subscription was removed (cheaper than a lookup by channel name).
+        guard state == .connected, sub.hubIndex >= 0 else { return }
         if case .subscribing(var held) = sub.state {
             held.append(push)
             sub.state = .subscribing(held)

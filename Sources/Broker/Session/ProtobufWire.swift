@@ -1,11 +1,13 @@
 import BrokerProtocol
 
-/// Placeholder until the Protobuf codec lands: Protobuf connections are refused with 3501.
+/// The Protobuf subprotocol's codec, as the session uses it.
 enum ProtobufWire {
-    static let ping: [UInt8] = [0]
+    static let ping: [UInt8] = ProtobufProtocolEncoder.ping
+
     static func decode(_ bytes: [UInt8]) throws(CommandDecodingError) -> [Command] {
-        throw CommandDecodingError("the protobuf protocol is not available yet")
+        try Command.decodeProtobufFrame(bytes)
     }
-    static func encode(_ reply: Reply) -> [UInt8] { [] }
-    static func encode(_ push: Push) -> [UInt8] { [] }
+
+    static func encode(_ reply: Reply) -> [UInt8] { ProtobufProtocolEncoder.encode(reply) }
+    static func encode(_ push: Push) -> [UInt8] { ProtobufProtocolEncoder.encode(push) }
 }
