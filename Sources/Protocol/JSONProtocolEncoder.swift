@@ -181,10 +181,7 @@ public enum JSONProtocolEncoder {
             w.member("info", first: &first)
             try writeClientInfo(info, into: &w)
         }
-        if p.offset > 0 {
-            w.member("offset", first: &first)
-            w.int(p.offset)
-        }
+        w.nonZeroMember("offset", p.offset, first: &first)
         if !p.tags.isEmpty {
             w.member("tags", first: &first)
             w.raw(UInt8(ascii: "{"))
@@ -198,32 +195,17 @@ public enum JSONProtocolEncoder {
             }
             w.raw(UInt8(ascii: "}"))
         }
-        if p.time > 0 {
-            w.member("time", first: &first)
-            w.int(p.time)
-        }
+        w.nonZeroMember("time", p.time, first: &first)
         w.raw(UInt8(ascii: "}"))
     }
 
     public static func writeSubscribe(_ r: SubscribeResult, into w: inout JSONWriter) throws(InappropriateProtocolError) {
         w.raw(UInt8(ascii: "{"))
         var first = true
-        if r.expires {
-            w.member("expires", first: &first)
-            w.bool(true)
-        }
-        if r.ttl > 0 {
-            w.member("ttl", first: &first)
-            w.int(r.ttl)
-        }
-        if r.recoverable {
-            w.member("recoverable", first: &first)
-            w.bool(true)
-        }
-        if !r.epoch.isEmpty {
-            w.member("epoch", first: &first)
-            w.string(r.epoch)
-        }
+        w.trueMember("expires", r.expires, first: &first)
+        w.nonZeroMember("ttl", r.ttl, first: &first)
+        w.trueMember("recoverable", r.recoverable, first: &first)
+        w.nonEmptyMember("epoch", r.epoch, first: &first)
         if !r.publications.isEmpty {
             w.member("publications", first: &first)
             w.raw(UInt8(ascii: "["))
@@ -233,52 +215,25 @@ public enum JSONProtocolEncoder {
             }
             w.raw(UInt8(ascii: "]"))
         }
-        if r.recovered {
-            w.member("recovered", first: &first)
-            w.bool(true)
-        }
-        if r.offset > 0 {
-            w.member("offset", first: &first)
-            w.int(r.offset)
-        }
-        if r.positioned {
-            w.member("positioned", first: &first)
-            w.bool(true)
-        }
+        w.trueMember("recovered", r.recovered, first: &first)
+        w.nonZeroMember("offset", r.offset, first: &first)
+        w.trueMember("positioned", r.positioned, first: &first)
         if let d = r.data, !d.isEmpty {
             w.member("data", first: &first)
             try writePayload(d, into: &w)
         }
-        if r.wasRecovering {
-            w.member("was_recovering", first: &first)
-            w.bool(true)
-        }
-        if r.delta {
-            w.member("delta", first: &first)
-            w.bool(true)
-        }
+        w.trueMember("was_recovering", r.wasRecovering, first: &first)
+        w.trueMember("delta", r.delta, first: &first)
         w.raw(UInt8(ascii: "}"))
     }
 
     public static func writeConnect(_ r: ConnectResult, into w: inout JSONWriter) throws(InappropriateProtocolError) {
         w.raw(UInt8(ascii: "{"))
         var first = true
-        if !r.client.isEmpty {
-            w.member("client", first: &first)
-            w.string(r.client)
-        }
-        if !r.version.isEmpty {
-            w.member("version", first: &first)
-            w.string(r.version)
-        }
-        if r.expires {
-            w.member("expires", first: &first)
-            w.bool(true)
-        }
-        if r.ttl > 0 {
-            w.member("ttl", first: &first)
-            w.int(r.ttl)
-        }
+        w.nonEmptyMember("client", r.client, first: &first)
+        w.nonEmptyMember("version", r.version, first: &first)
+        w.trueMember("expires", r.expires, first: &first)
+        w.nonZeroMember("ttl", r.ttl, first: &first)
         if let d = r.data, !d.isEmpty {
             w.member("data", first: &first)
             try writePayload(d, into: &w)
@@ -294,26 +249,11 @@ public enum JSONProtocolEncoder {
             }
             w.raw(UInt8(ascii: "}"))
         }
-        if r.ping > 0 {
-            w.member("ping", first: &first)
-            w.int(r.ping)
-        }
-        if r.pong {
-            w.member("pong", first: &first)
-            w.bool(true)
-        }
-        if !r.session.isEmpty {
-            w.member("session", first: &first)
-            w.string(r.session)
-        }
-        if !r.node.isEmpty {
-            w.member("node", first: &first)
-            w.string(r.node)
-        }
-        if r.time > 0 {
-            w.member("time", first: &first)
-            w.int(r.time)
-        }
+        w.nonZeroMember("ping", r.ping, first: &first)
+        w.trueMember("pong", r.pong, first: &first)
+        w.nonEmptyMember("session", r.session, first: &first)
+        w.nonEmptyMember("node", r.node, first: &first)
+        w.nonZeroMember("time", r.time, first: &first)
         w.raw(UInt8(ascii: "}"))
     }
 
@@ -333,14 +273,8 @@ public enum JSONProtocolEncoder {
     public static func writeRefresh(_ r: RefreshResult, into w: inout JSONWriter) {
         w.raw(UInt8(ascii: "{"))
         var first = true
-        if r.expires {
-            w.member("expires", first: &first)
-            w.bool(true)
-        }
-        if r.ttl > 0 {
-            w.member("ttl", first: &first)
-            w.int(r.ttl)
-        }
+        w.trueMember("expires", r.expires, first: &first)
+        w.nonZeroMember("ttl", r.ttl, first: &first)
         w.raw(UInt8(ascii: "}"))
     }
 }

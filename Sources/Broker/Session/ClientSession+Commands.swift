@@ -121,9 +121,7 @@ extension ClientSession {
         perform({ try await verifier.verifySubscriptionToken(token, now: nowSeconds) }) { result in
             switch result {
             case .success(let claims):
-                guard claims.channel == request.channel, claims.user == self.user,
-                    claims.client.isEmpty || claims.client == self.clientID
-                else {
+                guard self.claimsMatch(claims, channel: request.channel) else {
                     self.close(.invalidToken)
                     return
                 }

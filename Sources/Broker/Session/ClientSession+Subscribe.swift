@@ -164,6 +164,11 @@ extension ClientSession {
         return r
     }
 
+    /// A subscription token must name this channel, this user and (when it names one) this client.
+    func claimsMatch(_ claims: SubscriptionClaims, channel: String) -> Bool {
+        claims.channel == channel && claims.user == user && (claims.client.isEmpty || claims.client == clientID)
+    }
+
     // MARK: Commands
 
     func subscribe(id: UInt32, request: SubscribeRequest) {
@@ -193,9 +198,7 @@ extension ClientSession {
             perform({ try await verifier.verifySubscriptionToken(token, now: nowSeconds) }) { result in
                 switch result {
                 case .success(let claims):
-                    guard claims.channel == request.channel, claims.user == self.user,
-                        claims.client.isEmpty || claims.client == self.clientID
-                    else {
+                    guard self.claimsMatch(claims, channel: request.channel) else {
                         self.close(.invalidToken)
                         return
                     }

@@ -33,6 +33,27 @@ public struct JSONWriter: Sendable {
         self.key(key)
     }
 
+    /// `"key":true` when `value` is true (protobuf-style omitempty for booleans).
+    @inline(__always) public mutating func trueMember(_ key: StaticString, _ value: Bool, first: inout Bool) {
+        guard value else { return }
+        member(key, first: &first)
+        raw("true")
+    }
+
+    /// `"key":N` when `value` is not zero.
+    @inline(__always) public mutating func nonZeroMember<T: BinaryInteger>(_ key: StaticString, _ value: T, first: inout Bool) {
+        guard value != 0 else { return }
+        member(key, first: &first)
+        int(value)
+    }
+
+    /// `"key":"…"` when `value` is not empty.
+    @inline(__always) public mutating func nonEmptyMember(_ key: StaticString, _ value: String, first: inout Bool) {
+        guard !value.isEmpty else { return }
+        member(key, first: &first)
+        string(value)
+    }
+
     public mutating func string(_ s: String) {
         bytes.append(0x22)
         var s = s
