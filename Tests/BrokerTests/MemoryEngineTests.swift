@@ -766,13 +766,32 @@ struct MemoryEngineTests {
         #expect(cached.position == first.position)
     }
 
-    /// removeExpired does not touch presence (the memory engine drops presence on unsubscribe only).
-    @Test func removeExpiredKeepsPresence() async throws {
+    /// A presence record expires after its TTL unless re-added; removeExpired frees it.
+    @Test func presenceExpiresAfterTTL() async throws {
         let (engine, clock, _) = try await makeEngine()
         let info = ClientInfo(user: "u", client: "c")
-        try await engine.addPresence(channel: "room", info: info, ttl: .seconds(1))
-        clock.advance(.seconds(3600))
-        engine.removeExpired()
+        try await engine.addPresence(channel: "room", info: info, ttl: .seconds(60))
+        clock.advance(.seconds(59))
         #expect(try await engine.presence(channel: "room") == ["c": info])
+        clock.advance(.seconds(2))
+        #expect(try await engine.presence(channel: "room").isEmpty)
+        #expect(try await engine.presenceStats(channel: "room") == PresenceStats(numClients: 0, numUsers: 0))
+    }
+
+    /// Re-adding a record (the connection's periodic presence update) extends its life.
+    @Test func presenceRefreshExtendsTTL() async throws {
+        let (engine, clock, _) = try await makeEngine()
+        let info = ClientInfo(user: "u", client: "c")
+        try await engine.addPresence(channel: "room", info: info, ttl: .seconds(60))
+        clock.advance(.seconds(40))
+        try await engine.addPresence(channel: "room", info: info, ttl: .seconds(60))
+        clock.advance(.seconds(40))
+        #expect(try await engine.presence(channel: "room") == ["c": info])
+        engine.removeExpired()
+        clock.advance(.seconds(30))
+        engine.removeExpired()
+        clock.rewind(.seconds(30))
+        // Freed by removeExpired while expired: gone even when looked at from before its expiry.
+        #expect(try await engine.presence(channel: "room").isEmpty)
     }
 }

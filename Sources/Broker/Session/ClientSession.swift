@@ -39,6 +39,7 @@ public final class ClientSession: @unchecked Sendable {
     var flushPending = false
 
     private var nextPingAt: Int64 = 0
+    private var nextPresenceUpdateAt: Int64 = 0
     private var pongDeadline: Int64 = 0
     private let staleDeadline: Int64
     private var rateWindowStart: Int64 = 0
@@ -328,6 +329,10 @@ public final class ClientSession: @unchecked Sendable {
                 close(.expired)
                 return
             }
+            if now >= nextPresenceUpdateAt {
+                nextPresenceUpdateAt = now + config.presenceUpdateInterval.milliseconds
+                refreshPresence()
+            }
             for sub in Array(subs.values) where sub.expiresAt > 0 && now >= sub.expiresAt + config.expiredSubCloseDelay.milliseconds {
                 if sub.serverSide {
                     close(.subExpired)
@@ -339,8 +344,22 @@ public final class ClientSession: @unchecked Sendable {
         }
     }
 
+    /// Re-adds this connection's presence records before their TTL runs out (every `client.presence_update_interval`).
+    private func refreshPresence() {
+        let records = subs.values.filter { $0.presence && $0.isSubscribed }.map {
+            (channel: $0.channel, info: ClientInfo(user: user, client: clientID, connInfo: connInfo, chanInfo: $0.chanInfo))
+        }
+        if records.isEmpty { return }
+        let engine = node.presenceEngine
+        let ttl = node.config.engine.redis.presenceTTL
+        Task {
+            for r in records { try? await engine.addPresence(channel: r.channel, info: r.info, ttl: ttl) }
+        }
+    }
+
     /// The first ping comes at a random time in [interval/2, interval), then every interval.
     func schedulePings() {
+        nextPresenceUpdateAt = now + config.presenceUpdateInterval.milliseconds
         let interval = config.pingInterval.milliseconds
         guard interval > 0 else { return }
         nextPingAt = now + interval / 2 + Int64.random(in: 0..<max(1, interval / 2))

@@ -12,10 +12,16 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
         var expiresAt: Int64
     }
 
+    /// A presence record lives until its TTL passes unless its connection refreshes it.
+    private struct PresenceEntry {
+        var info: ClientInfo
+        var expiresAt: Int64
+    }
+
     private struct Shard {
         var streams: [String: HistoryStream] = [:]
         var idempotency: [String: [String: IdempotentResult]] = [:]
-        var presence: [String: [String: ClientInfo]] = [:]
+        var presence: [String: [String: PresenceEntry]] = [:]
     }
 
     private let shards: [NIOLockedValueBox<Shard>]
@@ -143,7 +149,8 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
     // MARK: Presence
 
     public func addPresence(channel: String, info: ClientInfo, ttl: Duration) async throws {
-        shard(channel).withLockedValue { $0.presence[channel, default: [:]][info.client] = info }
+        let expiresAt = clock.nowMillis() + ttl.milliseconds
+        shard(channel).withLockedValue { $0.presence[channel, default: [:]][info.client] = PresenceEntry(info: info, expiresAt: expiresAt) }
     }
 
     public func removePresence(channel: String, clientID: String, user: String) async throws {
@@ -153,12 +160,23 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
         }
     }
 
+    /// The channel's live presence records (expired ones are dropped on the way).
+    private func livePresence(_ channel: String) -> [String: ClientInfo] {
+        let now = clock.nowMillis()
+        return shard(channel).withLockedValue { shard in
+            guard let entries = shard.presence[channel] else { return [:] }
+            let live = entries.filter { $0.value.expiresAt > now }
+            if live.count != entries.count { shard.presence[channel] = live.isEmpty ? nil : live }
+            return live.mapValues(\.info)
+        }
+    }
+
     public func presence(channel: String) async throws -> [String: ClientInfo] {
-        shard(channel).withLockedValue { $0.presence[channel] ?? [:] }
+        livePresence(channel)
     }
 
     public func presenceStats(channel: String) async throws -> PresenceStats {
-        let entries = shard(channel).withLockedValue { $0.presence[channel] ?? [:] }
+        let entries = livePresence(channel)
         let users = Set(entries.values.map(\.user))
         return PresenceStats(numClients: UInt32(entries.count), numUsers: UInt32(users.count))
     }
@@ -176,6 +194,10 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
                     s.idempotency[ch] = results.isEmpty ? nil : results
                 }
                 for key in s.streams.keys { s.streams[key]?.expire(now: now) }
+                for (ch, entries) in s.presence {
+                    let live = entries.filter { $0.value.expiresAt > now }
+                    s.presence[ch] = live.isEmpty ? nil : live
+                }
             }
         }
     }
