@@ -22,7 +22,9 @@ struct ConfigOption: ParsableArguments {
             let path = config ?? (FileManager.default.fileExists(atPath: "config.json") ? "config.json" : nil)
             return try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
         } catch {
-            throw ValidationError(error.description)
+            // The message names the key, what was wrong and what is allowed; no usage text after it.
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
         }
     }
 }
@@ -96,7 +98,7 @@ struct GenSubToken: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gensubtoken", abstract: "Make an HS256 subscription token.")
     @OptionGroup var options: ConfigOption
     @Option(name: [.short, .long], help: "User ID.") var user: String = ""
-    @Option(name: [.short, .long], help: "Channel.") var channel: String
+    @Option(name: [.customShort("s"), .long], help: "Channel.") var channel: String
     @Option(name: [.short, .customLong("ttl")], help: "Lifetime in seconds (0 = no expiry).") var ttl: Int = 7 * 24 * 3600
 
     func run() throws {

@@ -102,13 +102,18 @@ public final class BrokerServer: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let httpHandler = HTTPRequestHandler(router: router)
-                    // After an upgrade the plain HTTP handler must leave: frames follow, not requests.
-                    let bound = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
+                    // A plain HTTP connection that sends nothing for a minute is closed (no slowloris);
+                    // WebSocket connections are watched by the session's own timers instead.
+                    let idle = IdleStateHandler(readTimeout: .seconds(60))
+                    // After an upgrade the plain HTTP handlers must leave: frames follow, not requests.
+                    let bound = NIOLoopBound((httpHandler, idle), eventLoop: channel.eventLoop)
+                    try channel.pipeline.syncOperations.addHandler(idle)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (
                             upgraders: upgraders,
                             completionHandler: { context in
-                                context.pipeline.syncOperations.removeHandler(bound.value, promise: nil)
+                                context.pipeline.syncOperations.removeHandler(bound.value.0, promise: nil)
+                                context.pipeline.syncOperations.removeHandler(bound.value.1, promise: nil)
                             }
                         ))
                     try channel.pipeline.syncOperations.addHandler(httpHandler)

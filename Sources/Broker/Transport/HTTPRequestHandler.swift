@@ -69,6 +69,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, head == nil {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     private func write(context: ChannelHandlerContext, _ response: HTTPResponse, keepAlive: Bool) {
         var headers = HTTPHeaders()
         if !response.contentType.isEmpty { headers.add(name: "Content-Type", value: response.contentType) }
