@@ -35,11 +35,18 @@ let package = Package(
             exclude: ["Proto/client.proto"],
             swiftSettings: strict
         ),
+        // hiredis (Debian libhiredis-dev): RESP command formatting and reply parsing for the Redis engine.
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Sources/CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
         // The broker: config, node, hub, sessions, engines, auth, transports, server API.
         .target(
             name: "Broker",
             dependencies: [
                 "BrokerProtocol",
+                "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -77,6 +84,7 @@ let package = Package(
             dependencies: [
                 "Broker",
                 "BrokerProtocol",
+                "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -41,6 +41,8 @@ summary() {
   fi
 }
 
+# 0. System packages: libhiredis-dev (linked by the broker), redis-server (Redis tests start their own).
+step "install system packages" bash scripts/install-system-deps.sh
 # 1. Python deps (quiet, idempotent).
 step "install python deps" "$PYTHON" -m pip install -q -r Tests/Interop/requirements.txt
 # 2. Build. Without a binary the interop suite cannot run.
