@@ -190,4 +190,15 @@ struct SessionHarness {
         #expect(try await h.next() == .text(#"{"push":{"channel":"news:a","unsubscribe":{"code":2500,"reason":"insufficient state"}}}"#))
         try await h.shutdown()
     }
+
+    @Test("When the engine reports lost publications, positioned subscribers are told to recover with 2500")
+    func engineReportsPositionLost() async throws {
+        var h = try await SessionHarness.make()
+        try await h.send(#"{"id":1,"connect":{}}"# + "\n" + #"{"id":2,"subscribe":{"channel":"news:a"}}"#)
+        _ = try await h.next()
+        _ = try await h.next()
+        h.node.positionLost(channels: ["news:a", "news:other"])
+        #expect(try await h.next() == .text(#"{"push":{"channel":"news:a","unsubscribe":{"code":2500,"reason":"insufficient state"}}}"#))
+        try await h.shutdown()
+    }
 }

@@ -97,7 +97,7 @@ struct EngineUnderTest: Sendable, CustomTestStringConvertible {
     }
 
     /// Add a Redis factory here to run the same contract against it.
-    static let all: [EngineUnderTest] = [.memory]
+    static let all: [EngineUnderTest] = [.memory, .redis]
 }
 
 /// A started engine with its hand-driven clock and recording sink.

@@ -60,6 +60,16 @@ public final class LoopHub: @unchecked Sendable {
         channels.mapValues(\.count)
     }
 
+    /// The engine could not deliver everything published to `channel` (e.g. Redis lost its fan-out stream):
+    /// positioned subscribers must recover from history, others cannot tell and keep going.
+    func positionLost(channel: String) {
+        guard let subs = channels[channel] else { return }
+        for sub in subs where sub.positioned {
+            sub.session.lostPosition(sub)
+        }
+        scheduleFlush()
+    }
+
     func deliver(_ push: PreparedPush) {
         guard let subs = channels[push.channel] else { return }
         // Iterate a snapshot: a delivery may close a session, which mutates the list.

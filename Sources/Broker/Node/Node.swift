@@ -168,6 +168,16 @@ public final class Node: Sendable {
         for f in futures { try? await f.get() }
     }
 
+    /// Tells every positioned subscription of `channels` on this node to recover (unsubscribe 2500, or
+    /// disconnect 3010 for server-side subscriptions): the engine reported publications it could not deliver.
+    public func positionLost(channels: [String]) {
+        for loopHub in hub.loops {
+            loopHub.eventLoop.execute {
+                for channel in channels { loopHub.positionLost(channel: channel) }
+            }
+        }
+    }
+
     // MARK: Acting on connections (server API)
 
     /// Runs `body` on every event loop with the sessions of `user` there; returns how many were found.

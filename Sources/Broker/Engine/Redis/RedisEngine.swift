@@ -1,0 +1,497 @@
+import BrokerProtocol
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The multi-node engine: history, idempotency results and presence live in Redis, and every node
+/// receives the publications, joins and leaves of its subscribed channels through Redis streams.
+///
+/// Layout and atomicity: see ``RedisEngineScripts``. A channel belongs to one shard (jump consistent
+/// hash over FNV-1a 64 of its name); within the shard it maps to one of `fanoutStreams` fan-out streams.
+/// Publishing is one Lua script that appends to history and XADDs the delivery to the channel's fan-out
+/// stream, so every node reads a channel's deliveries in offset order. Each node runs one reader per shard
+/// (`XREAD BLOCK` over all the shard's fan-out streams, on a dedicated connection) that hands entries of
+/// subscribed channels to the sink, and remembers the last entry ID and sequence number of every stream.
+///
+/// After a dropped connection the reader reconnects with backoff and resumes after the last ID. When it
+/// cannot be sure it saw everything (a sequence number jumped: the stream was trimmed past its position, or
+/// Redis lost the data, e.g. FLUSHALL or a restart without persistence) it reports the subscribed channels
+/// of that stream through `onPositionLost`; the node must then make those channels' subscribers recover.
+///
+/// Expiry follows the injected clock (expire-at times are stored as data and checked by the scripts), with
+/// Redis TTLs as well so that Redis frees what nobody reads.
+public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
+    /// Tuning; the defaults suit production.
+    public struct Options: Sendable {
+        /// Fan-out streams per shard; a channel's deliveries all go through one of them.
+        public var fanoutStreams = 16
+        /// Approximate MAXLEN of each fan-out stream: how far a disconnected reader can fall behind
+        /// before it loses its position.
+        public var fanoutMaxLength = 100_000
+        /// Connections per shard for commands (pipelined, round-robin).
+        public var poolSize = 2
+        public var connectTimeout: Duration = .seconds(1)
+        public var ioTimeout: Duration = .seconds(4)
+        /// How long one `XREAD` blocks; also the period of the reader's check for lost streams.
+        public var readBlock: Duration = .seconds(1)
+        public var readCount = 512
+        /// The longest pause between reconnect attempts of a reader.
+        public var maxReconnectDelay: Duration = .seconds(2)
+
+        public init() {}
+    }
+
+    struct Cursor: Sendable, Equatable {
+        var id: String
+        var seq: UInt64
+    }
+
+    private struct State {
+        var sink: (any EngineEventSink)?
+        var subscribed: Set<String> = []
+        var stopped = false
+        var started = false
+        var readers: [Task<Void, Never>] = []
+        var readerConnections: [Int: RedisConnection] = [:]
+        var onPositionLost: (@Sendable ([String]) -> Void)?
+    }
+
+    public let prefix: String
+    public let endpoints: [RedisEndpoint]
+    let options: Options
+    let pools: [RedisShardPool]
+    private let clock: BrokerClock
+    private let epochSource: @Sendable () -> String
+    private let state: NIOLockedValueBox<State>
+
+    /// Nothing connects until `start` (or the first command).
+    ///
+    /// - Parameters:
+    ///   - endpoints: one per shard, in a fixed order (the order decides the channel → shard mapping).
+    ///   - prefix: the first part of every key; nodes sharing channels must use the same prefix.
+    ///   - onPositionLost: called (from a reader task) with this node's subscribed channels that may have
+    ///     missed deliveries; see ``setPositionLostHandler(_:)``.
+    public init(
+        endpoints: [RedisEndpoint], prefix: String, clock: BrokerClock = .system, options: Options = Options(),
+        epochSource: @escaping @Sendable () -> String = MemoryEngine.randomEpoch,
+        onPositionLost: (@Sendable ([String]) -> Void)? = nil
+    ) {
+        precondition(!endpoints.isEmpty, "RedisEngine needs at least one endpoint")
+        self.endpoints = endpoints
+        self.prefix = prefix
+        self.clock = clock
+        self.options = options
+        self.epochSource = epochSource
+        self.pools = endpoints.enumerated().map { i, e in
+            RedisShardPool(
+                endpoint: e, index: i, size: options.poolSize, connectTimeout: options.connectTimeout.timeAmount,
+                ioTimeout: options.ioTimeout.timeAmount)
+        }
+        var s = State()
+        s.onPositionLost = onPositionLost
+        self.state = NIOLockedValueBox(s)
+    }
+
+    /// Sets who is told about channels whose deliveries may have been missed. The node must make every
+    /// local subscription of those channels recover (e.g. treat it as an insufficient state: re-read
+    /// history from the client's position, or ask the client to resubscribe when that is not possible).
+    public func setPositionLostHandler(_ handler: @escaping @Sendable ([String]) -> Void) {
+        state.withLockedValue { $0.onPositionLost = handler }
+    }
+
+    /// True when every shard has a live command connection (or has not been needed yet) and its reader is
+    /// connected (once started).
+    public func isHealthy() async -> Bool {
+        for pool in pools where !(await pool.isHealthy) { return false }
+        let (started, readers) = state.withLockedValue { ($0.started, $0.readerConnections) }
+        if started {
+            for i in pools.indices where readers[i]?.isActive != true { return false }
+        }
+        return true
+    }
+
+    // MARK: Keys
+
+    private func key(_ parts: String...) -> [UInt8] { Array((prefix + "." + parts.joined(separator: ".")).utf8) }
+    private func metaKey(_ ch: String) -> [UInt8] { key("stream", "meta", ch) }
+    private func streamKey(_ ch: String) -> [UInt8] { key("stream", ch) }
+    private func fanoutKey(shard: Int, stream k: Int) -> [UInt8] { key("fanout", String(shard), String(k)) }
+    private func seqKey(shard: Int, stream k: Int) -> [UInt8] { key("fanout", String(shard), String(k), "seq") }
+
+    private func shardIndex(_ channel: String) -> Int { RedisSharding.shard(of: channel, shards: pools.count) }
+    private func fanoutIndex(_ channel: String) -> Int { RedisSharding.stream(of: channel, streams: options.fanoutStreams) }
+
+    private static func a(_ s: String) -> [UInt8] { Array(s.utf8) }
+    private static func ms(_ d: Duration) -> String { String(max(1, d.milliseconds)) }
+
+    // MARK: Lifecycle
+
+    /// Connects to every shard, notes the current end of every fan-out stream and starts the readers:
+    /// deliveries appended after `start` returns reach the sink (for subscribed channels).
+    public func start(sink: any EngineEventSink) async throws {
+        try await start(sink: sink, from: nil)
+    }
+
+    /// `start`, with the readers starting from `initial` cursors (one array per shard) instead of the
+    /// streams' current ends: for tests that need a reader which fell behind.
+    func start(sink: any EngineEventSink, from given: [[Cursor]]?) async throws {
+        state.withLockedValue { $0.sink = sink }
+        var initial: [[Cursor]] = []
+        if let given {
+            initial = given
+        } else {
+            for shard in pools.indices {
+                initial.append(try await cursors(shard: shard, via: nil))
+            }
+        }
+        let tasks = pools.indices.map { shard in
+            Task { [initial] in await self.runReader(shard: shard, cursors: initial[shard]) }
+        }
+        state.withLockedValue {
+            $0.readers = tasks
+            $0.started = true
+        }
+    }
+
+    public func subscribe(channel: String) async throws {
+        state.withLockedValue { _ = $0.subscribed.insert(channel) }
+    }
+
+    public func unsubscribe(channel: String) async throws {
+        state.withLockedValue { _ = $0.subscribed.remove(channel) }
+    }
+
+    /// Stops the readers and closes every connection; nothing is delivered after it returns.
+    public func shutdown() async {
+        let (tasks, conns) = state.withLockedValue { s in
+            s.stopped = true
+            return (s.readers, Array(s.readerConnections.values))
+        }
+        for c in conns { await c.close() }
+        for t in tasks { t.cancel() }
+        for t in tasks { await t.value }
+        for p in pools { await p.closeAll() }
+    }
+
+    private var isStopped: Bool { state.withLockedValue { $0.stopped } }
+
+    // MARK: Publish
+
+    public func publish(channel: String, publication: Publication, options o: PublishOptions) async throws -> PublishResult {
+        if isStopped { throw EngineError.unavailable("engine stopped") }
+        let shard = shardIndex(channel)
+        let k = fanoutIndex(channel)
+        let now = clock.nowMillis()
+        let idem = !o.idempotencyKey.isEmpty
+        let keys = [
+            metaKey(channel), streamKey(channel), key("result", channel, o.idempotencyKey),
+            fanoutKey(shard: shard, stream: k), seqKey(shard: shard, stream: k),
+        ]
+        let args: [[UInt8]] = [
+            RedisEngineCodec.encode(publication),
+            Self.a(String(max(1, o.historySize))), Self.a(Self.ms(o.historyTTL)), Self.a(Self.ms(o.historyMetaTTL)),
+            Self.a(Self.ms(o.idempotentResultTTL)), Self.a(String(now)), Self.a(epochSource()),
+            Self.a(o.keepsHistory ? "1" : "0"), Self.a(idem ? "1" : "0"), Self.a(String(options.fanoutMaxLength)),
+            Self.a(channel), Self.a(String(now + o.historyMetaTTL.milliseconds)),
+            Self.a(String(now + o.historyTTL.milliseconds)), Self.a(String(now + o.idempotentResultTTL.milliseconds)),
+        ]
+        let reply = try await pools[shard].eval(RedisEngineScripts.publish, keys: keys, args: args)
+        guard let parts = reply.elements, parts.count == 3, let offset = Self.uint(parts[0]) else {
+            throw EngineError.unavailable("unexpected publish reply \(reply)")
+        }
+        let epoch = parts[1].string ?? ""
+        let fromCache = Self.uint(parts[2]) == 1
+        return PublishResult(position: offset == 0 ? nil : StreamPosition(offset: offset, epoch: epoch), fromCache: fromCache)
+    }
+
+    public func publishJoin(channel: String, info: ClientInfo) async throws {
+        try await fanout(channel: channel, kind: "j", info: info)
+    }
+
+    public func publishLeave(channel: String, info: ClientInfo) async throws {
+        try await fanout(channel: channel, kind: "l", info: info)
+    }
+
+    private func fanout(channel: String, kind: String, info: ClientInfo) async throws(EngineError) {
+        if isStopped { throw .unavailable("engine stopped") }
+        let shard = shardIndex(channel)
+        let k = fanoutIndex(channel)
+        _ = try await pools[shard].eval(
+            RedisEngineScripts.fanout, keys: [fanoutKey(shard: shard, stream: k), seqKey(shard: shard, stream: k)],
+            args: [Self.a(String(options.fanoutMaxLength)), Self.a(kind), Self.a(channel), RedisEngineCodec.encode(info)])
+    }
+
+    // MARK: History
+
+    public func history(channel: String, query: HistoryQuery) async throws -> HistoryResult {
+        var mode = "none"
+        var bound = "-"
+        if query.limit != 0 {
+            if query.reverse {
+                if let since = query.since {
+                    if since.offset > 0 {
+                        mode = "rev"
+                        bound = "\(since.offset - 1)-0"
+                    }
+                } else {
+                    mode = "rev"
+                    bound = "+"
+                }
+            } else if let since = query.since {
+                if since.offset < UInt64.max {
+                    mode = "fwd"
+                    bound = "\(since.offset + 1)-0"
+                }
+            } else {
+                mode = "fwd"
+            }
+        }
+        let count = query.limit < 0 ? 0 : min(query.limit, 1_000_000_000)
+        let now = clock.nowMillis()
+        let args: [[UInt8]] = [
+            Self.a(String(now)), Self.a(Self.ms(query.metaTTL)), Self.a(epochSource()),
+            Self.a(String(now + query.metaTTL.milliseconds)), Self.a(mode), Self.a(bound), Self.a(String(count)),
+        ]
+        let reply = try await pools[shardIndex(channel)].eval(
+            RedisEngineScripts.history, keys: [metaKey(channel), streamKey(channel)], args: args)
+        guard let parts = reply.elements, parts.count == 3, let epoch = parts[0].string, let top = Self.uint(parts[1]),
+            let entries = parts[2].elements
+        else { throw EngineError.unavailable("unexpected history reply") }
+        if let since = query.since, !since.epoch.isEmpty, since.epoch != epoch { throw EngineError.unrecoverablePosition }
+        if query.reverse, let since = query.since, since.offset == 0 { throw EngineError.badRequest }
+        var pubs: [Publication] = []
+        pubs.reserveCapacity(entries.count)
+        for entry in entries {
+            guard let e = entry.elements, e.count == 2, let id = e[0].string, let offset = Self.offset(ofID: id),
+                let fields = e[1].elements, fields.count >= 2, let data = fields[1].bytes,
+                let pub = RedisEngineCodec.decodePublication(data, offset: offset)
+            else { throw EngineError.unavailable("undecodable history entry in \(channel)") }
+            pubs.append(pub)
+        }
+        return HistoryResult(publications: pubs, epoch: epoch, offset: top)
+    }
+
+    public func removeHistory(channel: String) async throws {
+        _ = try await pools[shardIndex(channel)].send([Self.a("DEL"), streamKey(channel)])
+    }
+
+    // MARK: Presence
+
+    public func addPresence(channel: String, info: ClientInfo, ttl: Duration) async throws {
+        let expireAt = clock.nowMillis() + ttl.milliseconds
+        _ = try await pools[shardIndex(channel)].eval(
+            RedisEngineScripts.presenceAdd, keys: [key("presence", "data", channel), key("presence", "expire", channel)],
+            args: [Self.a(info.client), RedisEngineCodec.encode(info), Self.a(String(expireAt)), Self.a(Self.ms(ttl))])
+    }
+
+    public func removePresence(channel: String, clientID: String, user: String) async throws {
+        _ = try await pools[shardIndex(channel)].eval(
+            RedisEngineScripts.presenceRemove,
+            keys: [key("presence", "data", channel), key("presence", "expire", channel)], args: [Self.a(clientID)])
+    }
+
+    public func presence(channel: String) async throws -> [String: ClientInfo] {
+        let reply = try await pools[shardIndex(channel)].eval(
+            RedisEngineScripts.presenceGet,
+            keys: [key("presence", "data", channel), key("presence", "expire", channel)],
+            args: [Self.a(String(clock.nowMillis()))])
+        var out: [String: ClientInfo] = [:]
+        var pairs: [(RESPValue, RESPValue)] = []
+        if case .map(let m) = reply {
+            pairs = m.map { ($0.key, $0.value) }
+        } else if let flat = reply.elements {
+            pairs = stride(from: 0, to: flat.count - 1, by: 2).map { (flat[$0], flat[$0 + 1]) }
+        }
+        for (k, v) in pairs {
+            guard let client = k.string, let bytes = v.bytes, let info = RedisEngineCodec.decodeClientInfo(bytes) else {
+                continue
+            }
+            out[client] = info
+        }
+        return out
+    }
+
+    public func presenceStats(channel: String) async throws -> PresenceStats {
+        let entries = try await presence(channel: channel)
+        return PresenceStats(numClients: UInt32(entries.count), numUsers: UInt32(Set(entries.values.map(\.user)).count))
+    }
+
+    // MARK: Fan-out reader
+
+    /// The current end (last entry ID and sequence number) of every fan-out stream of `shard`, read
+    /// atomically; through the shard's pool, or through `connection` (the reader's own).
+    func cursors(shard: Int, via connection: RedisConnection?) async throws(EngineError) -> [Cursor] {
+        let n = options.fanoutStreams
+        let keys = (0..<n).map { fanoutKey(shard: shard, stream: $0) } + (0..<n).map { seqKey(shard: shard, stream: $0) }
+        let reply: RESPValue
+        if let connection {
+            do {
+                reply = try await connection.send(
+                    bytes: [Self.a("EVAL"), Self.a(RedisEngineScripts.cursors), Self.a(String(keys.count))] + keys)
+            } catch {
+                throw .unavailable(error.description)
+            }
+        } else {
+            reply = try await pools[shard].eval(RedisEngineScripts.cursors, keys: keys, args: [])
+        }
+        guard let items = reply.elements, items.count == n else { throw .unavailable("unexpected cursors reply") }
+        var out: [Cursor] = []
+        for item in items {
+            guard let pair = item.elements, pair.count == 2, let id = pair[0].string, let seq = Self.uint(pair[1]) else {
+                throw .unavailable("unexpected cursors reply")
+            }
+            out.append(Cursor(id: id, seq: seq))
+        }
+        return out
+    }
+
+    private func runReader(shard: Int, cursors initial: [Cursor]) async {
+        var cursors = initial
+        var delay = Duration.milliseconds(50)
+        let streamKeys = (0..<options.fanoutStreams).map { fanoutKey(shard: shard, stream: $0) }
+        while !isStopped {
+            let conn: RedisConnection
+            do {
+                conn = try await RedisShardPool.open(
+                    endpoints[shard], connectTimeout: options.connectTimeout.timeAmount, ioTimeout: nil)
+                _ = try await conn.send(["CLIENT", "SETNAME", "broker-fanout-reader"])
+            } catch {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, options.maxReconnectDelay)
+                continue
+            }
+            let registered = state.withLockedValue { s in
+                if s.stopped { return false }
+                s.readerConnections[shard] = conn
+                return true
+            }
+            if !registered {
+                await conn.close()
+                return
+            }
+            // A reconnect may come after Redis lost data: compare sequence numbers before reading on.
+            if delay > .milliseconds(50) { checkLost(shard: shard, cursors: &cursors, remote: try? await self.cursors(shard: shard, via: conn)) }
+            delay = .milliseconds(50)
+            do throws(RedisError) {
+                while !isStopped {
+                    let args: [[UInt8]] =
+                        [Self.a("XREAD"), Self.a("COUNT"), Self.a(String(options.readCount)), Self.a("BLOCK"),
+                         Self.a(String(options.readBlock.milliseconds)), Self.a("STREAMS")]
+                        + streamKeys + cursors.map { Self.a($0.id) }
+                    let reply = try await conn.send(bytes: args)
+                    if reply.isNull {
+                        let remote = try? await self.cursors(shard: shard, via: conn)
+                        checkLost(shard: shard, cursors: &cursors, remote: remote)
+                        continue
+                    }
+                    process(shard: shard, reply: reply, streamKeys: streamKeys, cursors: &cursors)
+                }
+            } catch {
+                await conn.close()
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, options.maxReconnectDelay)
+            }
+        }
+    }
+
+    /// A stream whose sequence counter went below ours lost its data (flush, restart): start over from its
+    /// beginning and report its channels.
+    private func checkLost(shard: Int, cursors: inout [Cursor], remote: [Cursor]?) {
+        guard let remote, remote.count == cursors.count else { return }
+        var lostStreams: Set<Int> = []
+        for k in cursors.indices where remote[k].seq < cursors[k].seq {
+            cursors[k] = Cursor(id: "0-0", seq: 0)
+            lostStreams.insert(k)
+        }
+        reportLost(shard: shard, streams: lostStreams)
+    }
+
+    private func reportLost(shard: Int, streams: Set<Int>) {
+        if streams.isEmpty { return }
+        let (channels, handler) = state.withLockedValue { s in
+            (
+                s.subscribed.filter { streams.contains(fanoutIndex($0)) && shardIndex($0) == shard }.sorted(),
+                s.onPositionLost
+            )
+        }
+        if !channels.isEmpty { handler?(channels) }
+    }
+
+    private func process(shard: Int, reply: RESPValue, streamKeys: [[UInt8]], cursors: inout [Cursor]) {
+        var perStream: [(RESPValue, RESPValue)] = []
+        if case .map(let m) = reply {
+            perStream = m.map { ($0.key, $0.value) }
+        } else if let arr = reply.elements {
+            for s in arr {
+                if let pair = s.elements, pair.count == 2 { perStream.append((pair[0], pair[1])) }
+            }
+        }
+        var lostStreams: Set<Int> = []
+        for (keyValue, entriesValue) in perStream {
+            guard let keyBytes = keyValue.bytes, let k = streamKeys.firstIndex(of: keyBytes),
+                let entries = entriesValue.elements
+            else { continue }
+            for entry in entries {
+                guard let e = entry.elements, e.count == 2, let id = e[0].string, let flat = e[1].elements else { continue }
+                var fields: [String: RESPValue] = [:]
+                var i = 0
+                while i + 1 < flat.count {
+                    if let name = flat[i].string { fields[name] = flat[i + 1] }
+                    i += 2
+                }
+                let seq = fields["n"].flatMap(Self.uint) ?? 0
+                if seq != cursors[k].seq + 1 { lostStreams.insert(k) }
+                cursors[k] = Cursor(id: id, seq: seq)
+                guard let channel = fields["c"]?.string, let kind = fields["t"]?.string, let data = fields["d"]?.bytes else {
+                    continue
+                }
+                deliver(channel: channel, kind: kind, data: data, fields: fields)
+            }
+        }
+        reportLost(shard: shard, streams: lostStreams)
+    }
+
+    private func deliver(channel: String, kind: String, data: [UInt8], fields: [String: RESPValue]) {
+        switch kind {
+        case "p":
+            let offset = fields["o"].flatMap(Self.uint) ?? 0
+            guard let pub = RedisEngineCodec.decodePublication(data, offset: offset) else { return }
+            let epoch = fields["e"]?.string ?? ""
+            withSink(channel) { $0.handlePublication(channel: channel, publication: pub, epoch: epoch) }
+        case "j":
+            guard let info = RedisEngineCodec.decodeClientInfo(data) else { return }
+            withSink(channel) { $0.handleJoin(channel: channel, info: info) }
+        case "l":
+            guard let info = RedisEngineCodec.decodeClientInfo(data) else { return }
+            withSink(channel) { $0.handleLeave(channel: channel, info: info) }
+        default:
+            return
+        }
+    }
+
+    /// Calls the sink under the state lock, so that `shutdown` (which sets `stopped` under it) is a barrier.
+    private func withSink(_ channel: String, _ body: (any EngineEventSink) -> Void) {
+        state.withLockedValue { s in
+            guard !s.stopped, s.subscribed.contains(channel), let sink = s.sink else { return }
+            body(sink)
+        }
+    }
+
+    // MARK: Reply helpers
+
+    static func uint(_ v: RESPValue) -> UInt64? {
+        switch v {
+        case .integer(let i): i >= 0 ? UInt64(i) : nil
+        default: v.string.flatMap { UInt64($0) }
+        }
+    }
+
+    /// `"<offset>-0"` → offset.
+    static func offset(ofID id: String) -> UInt64? {
+        guard let dash = id.firstIndex(of: "-") else { return nil }
+        return UInt64(id[..<dash])
+    }
+}
+
+extension Duration {
+    var timeAmount: TimeAmount { .milliseconds(milliseconds) }
+}

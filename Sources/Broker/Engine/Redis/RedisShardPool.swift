@@ -1,0 +1,189 @@
+import NIOCore
+import NIOPosix
+
+/// Where one Redis shard lives and how to log in to it.
+public struct RedisEndpoint: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var username: String?
+    public var password: String?
+    public var database: Int
+
+    public init(host: String, port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
+    }
+
+    /// Parses `redis://[user[:pass]@]host[:port][/db]` or `host[:port]`. Credentials and database given
+    /// in the address win over `defaults`. `rediss://` (TLS) is refused: this client has no TLS.
+    public static func parse(_ address: String, defaults: RedisEndpoint = RedisEndpoint(host: "127.0.0.1"))
+        throws(EngineError) -> RedisEndpoint
+    {
+        var rest = Substring(address)
+        while rest.first?.isWhitespace == true { rest = rest.dropFirst() }
+        while rest.last?.isWhitespace == true { rest = rest.dropLast() }
+        var e = defaults
+        if rest.hasPrefix("rediss://") { throw .unavailable("redis address \(address): TLS (rediss://) is not supported") }
+        if rest.hasPrefix("redis://") { rest = rest.dropFirst("redis://".count) }
+        if let at = rest.lastIndex(of: "@") {
+            let creds = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = creds.firstIndex(of: ":") {
+                let user = String(creds[..<colon])
+                e.username = user.isEmpty ? nil : user
+                e.password = String(creds[creds.index(after: colon)...])
+            } else if !creds.isEmpty {
+                e.password = String(creds)
+            }
+        }
+        if let slash = rest.firstIndex(of: "/") {
+            let dbText = rest[rest.index(after: slash)...]
+            rest = rest[..<slash]
+            if !dbText.isEmpty {
+                guard let db = Int(dbText), db >= 0 else { throw .unavailable("redis address \(address): bad database") }
+                e.database = db
+            }
+        }
+        if let colon = rest.lastIndex(of: ":") {
+            guard let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port) else {
+                throw .unavailable("redis address \(address): bad port")
+            }
+            e.port = port
+            rest = rest[..<colon]
+        }
+        guard !rest.isEmpty else { throw .unavailable("redis address \(address): no host") }
+        e.host = String(rest)
+        return e
+    }
+}
+
+/// Channel → shard and channel → fan-out stream.
+enum RedisSharding {
+    /// FNV-1a 64 of the channel's UTF-8 bytes.
+    static func fnv1a64(_ s: String) -> UInt64 {
+        var h: UInt64 = 14_695_981_039_346_656_037
+        for b in s.utf8 {
+            h ^= UInt64(b)
+            h &*= 1_099_511_628_211
+        }
+        return h
+    }
+
+    /// Jump consistent hash (Lamping & Veach): a bucket in 0..<buckets that moves for few keys when
+    /// buckets are added.
+    static func jump(_ key: UInt64, buckets: Int) -> Int {
+        var k = key
+        var b: Int64 = -1
+        var j: Int64 = 0
+        while j < Int64(buckets) {
+            b = j
+            k = k &* 2_862_933_555_777_941_757 &+ 1
+            j = Int64(Double(b + 1) * (Double(Int64(1) << 31) / Double((k >> 33) + 1)))
+        }
+        return Int(b)
+    }
+
+    static func shard(of channel: String, shards: Int) -> Int {
+        shards <= 1 ? 0 : jump(fnv1a64(channel), buckets: shards)
+    }
+
+    /// The fan-out stream of a channel within its shard (independent of the shard choice).
+    static func stream(of channel: String, streams: Int) -> Int {
+        let h = fnv1a64(channel)
+        return Int((h ^ (h >> 29)) % UInt64(max(1, streams)))
+    }
+}
+
+/// A few pipelined connections to one shard, used round-robin; a closed one is replaced on next use.
+actor RedisShardPool {
+    let endpoint: RedisEndpoint
+    let index: Int
+    private let connectTimeout: TimeAmount
+    private let ioTimeout: TimeAmount
+    private var connections: [RedisConnection?]
+    private var next = 0
+    /// Script body → SHA1, filled by `SCRIPT LOAD`.
+    private var shas: [String: String] = [:]
+    private(set) var lastError: String?
+
+    init(endpoint: RedisEndpoint, index: Int, size: Int, connectTimeout: TimeAmount, ioTimeout: TimeAmount) {
+        self.endpoint = endpoint
+        self.index = index
+        self.connectTimeout = connectTimeout
+        self.ioTimeout = ioTimeout
+        self.connections = Array(repeating: nil, count: max(1, size))
+    }
+
+    /// A live connection, connecting (again) when the slot's one is closed.
+    func connection() async throws(EngineError) -> RedisConnection {
+        let slot = next
+        next = (next + 1) % connections.count
+        if let c = connections[slot], c.isActive { return c }
+        do {
+            let c = try await Self.open(endpoint, connectTimeout: connectTimeout, ioTimeout: ioTimeout)
+            connections[slot] = c
+            lastError = nil
+            return c
+        } catch {
+            lastError = error.description
+            throw .unavailable(error.description)
+        }
+    }
+
+    /// True when at least one connection is open (or none was needed yet and the last attempt did not fail).
+    var isHealthy: Bool {
+        connections.contains { $0?.isActive == true } || (lastError == nil && connections.allSatisfy { $0 == nil })
+    }
+
+    static func open(_ e: RedisEndpoint, connectTimeout: TimeAmount, ioTimeout: TimeAmount?) async throws(RedisError)
+        -> RedisConnection
+    {
+        try await RedisConnection.connect(
+            host: e.host, port: e.port, connectTimeout: connectTimeout, ioTimeout: ioTimeout,
+            username: e.username, password: e.password, database: e.database)
+    }
+
+    func sha(for script: String) -> String? { shas[script] }
+    func setSHA(_ sha: String, for script: String) { shas[script] = sha }
+
+    func closeAll() async {
+        for c in connections { await c?.close() }
+        connections = connections.map { _ in nil }
+    }
+
+    /// Runs `script` with EVALSHA (loading it first when its SHA is unknown), falling back to EVAL on
+    /// NOSCRIPT. A `-ERR` reply or a connection failure becomes ``EngineError/unavailable(_:)``.
+    func eval(_ script: String, keys: [[UInt8]], args: [[UInt8]]) async throws(EngineError) -> RESPValue {
+        let c = try await connection()
+        let tail = [Array(String(keys.count).utf8)] + keys + args
+        do {
+            var sha = shas[script]
+            if sha == nil {
+                sha = try await c.send(["SCRIPT", "LOAD", script]).string
+                if let sha { shas[script] = sha }
+            }
+            if let sha {
+                do {
+                    return try await c.send(bytes: [Array("EVALSHA".utf8), Array(sha.utf8)] + tail)
+                } catch .server(let message) where message.hasPrefix("NOSCRIPT") {
+                    shas[script] = nil
+                }
+            }
+            return try await c.send(bytes: [Array("EVAL".utf8), Array(script.utf8)] + tail)
+        } catch {
+            throw .unavailable(error.description)
+        }
+    }
+
+    func send(_ args: [[UInt8]]) async throws(EngineError) -> RESPValue {
+        let c = try await connection()
+        do {
+            return try await c.send(bytes: args)
+        } catch {
+            throw .unavailable(error.description)
+        }
+    }
+}

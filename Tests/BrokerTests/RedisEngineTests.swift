@@ -1,0 +1,350 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Synchronization
+import Testing
+
+@testable import Broker
+@testable import BrokerProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// The Redis engine: the shared contract suite runs against it through `EngineUnderTest.redis` (one
+// redis-server for the whole test process, a unique key prefix per engine); the tests below cover what is
+// Redis-specific (storage encoding, sharding, fan-out between two nodes, reconnects and lost positions),
+// each multi-node test on a redis-server of its own. Without redis-server on PATH these tests FAIL.
+
+extension EngineUnderTest {
+    /// A RedisEngine on the process-wide test redis-server, under a fresh prefix.
+    static let redis = EngineUnderTest(name: "redis") { clock in
+        RedisEngine(
+            endpoints: [RedisEndpoint(host: "127.0.0.1", port: SharedRedisServer.shared.port)],
+            prefix: "t\(UUID().uuidString.prefix(8))", clock: clock)
+    }
+}
+
+/// One redis-server for the contract suite, started on first use and killed when the test process exits
+/// (a watchdog shell kills it once its parent is gone).
+final class SharedRedisServer: Sendable {
+    static let shared = SharedRedisServer()
+    let port: Int
+
+    private init() {
+        port = Self.freePort()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("broker-redis-engine-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let me = getpid()
+        let script = """
+            redis-server --port \(port) --bind 127.0.0.1 --save '' --appendonly no --dir '\(dir.path)' \
+            --logfile '\(dir.path)/redis.log' &
+            R=$!
+            while kill -0 \(me) 2>/dev/null; do sleep 1; done
+            kill -9 $R
+            rm -rf '\(dir.path)'
+            """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", script]
+        try? p.run()
+        // Wait (synchronously: the engine factory is synchronous) until the port accepts connections.
+        for _ in 0..<500 where !Self.canConnect(port) { usleep(10_000) }
+    }
+
+    private static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    private static func canConnect(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, len) } } == 0
+    }
+}
+
+/// Channels reported by `onPositionLost`.
+final class LostPositions: Sendable {
+    private let reported = Mutex<[String]>([])
+    func record(_ channels: [String]) { reported.withLock { $0 += channels } }
+    var channels: [String] { reported.withLock { $0 } }
+
+    func wait(for channel: String, timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            if channels.contains(channel) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
+struct RedisEngineTests {
+    // MARK: Pure parts
+
+    @Test func codecRoundTripsEveryField() {
+        let infos = [
+            ClientInfo(user: "", client: ""),
+            ClientInfo(user: "42", client: "c-1", connInfo: Payload(bytes: Array("{}".utf8))),
+            ClientInfo(user: "ü", client: "x", connInfo: Payload(bytes: [0, 255, 13, 10], isBinary: true),
+                       chanInfo: Payload(bytes: [], isBinary: false)),
+            ClientInfo(user: "u", client: "c", chanInfo: Payload(bytes: [1, 2], isBinary: true)),
+        ]
+        for info in infos {
+            #expect(RedisEngineCodec.decodeClientInfo(RedisEngineCodec.encode(info)) == info)
+        }
+        let pubs = [
+            Publication(data: Payload(bytes: [])),
+            Publication(data: Payload(bytes: Array("\"x\"".utf8)), tags: ["a": "1", "": "", "ключ": "значение"], time: 1234),
+            Publication(data: Payload(bytes: (0..<300).map { UInt8($0 % 256) }, isBinary: true), info: infos[2], time: -5),
+            Publication(data: Payload(bytes: [0x7B, 0x7D]), info: infos[1], time: Int64.max),
+            Publication(data: Payload(bytes: [1]), time: Int64.min),
+        ]
+        for (i, p) in pubs.enumerated() {
+            var expected = p
+            expected.offset = UInt64(i) * 1_000_000_007
+            #expect(RedisEngineCodec.decodePublication(RedisEngineCodec.encode(p), offset: expected.offset) == expected)
+        }
+        #expect(RedisEngineCodec.decodePublication([], offset: 1) == nil)
+        #expect(RedisEngineCodec.decodePublication([1, 0, 5, 1], offset: 1) == nil)
+        #expect(RedisEngineCodec.decodeClientInfo(RedisEngineCodec.encode(pubs[1])) == nil)
+    }
+
+    @Test func endpointParsing() throws {
+        #expect(try RedisEndpoint.parse("127.0.0.1:6380") == RedisEndpoint(host: "127.0.0.1", port: 6380))
+        #expect(try RedisEndpoint.parse("redis://localhost") == RedisEndpoint(host: "localhost"))
+        #expect(
+            try RedisEndpoint.parse("redis://user:p%40ss:x@h:7000/3")
+                == RedisEndpoint(host: "h", port: 7000, username: "user", password: "p%40ss:x", database: 3))
+        #expect(try RedisEndpoint.parse("redis://:secret@h") == RedisEndpoint(host: "h", password: "secret"))
+        #expect(throws: EngineError.self) { try RedisEndpoint.parse("rediss://h:1") }
+        #expect(throws: EngineError.self) { try RedisEndpoint.parse("h:notaport") }
+        #expect(throws: EngineError.self) { try RedisEndpoint.parse("redis://h/x") }
+    }
+
+    @Test func jumpHashIsStableAndSpreads() {
+        #expect(RedisSharding.fnv1a64("") == 14_695_981_039_346_656_037)
+        #expect(RedisSharding.fnv1a64("a") == 0xaf63_dc4c_8601_ec8c)
+        var counts = [0, 0, 0]
+        for i in 0..<3000 {
+            let s = RedisSharding.shard(of: "ch\(i)", shards: 3)
+            counts[s] += 1
+            // Growing from 3 to 4 shards moves a channel only to the new shard.
+            let s4 = RedisSharding.shard(of: "ch\(i)", shards: 4)
+            #expect(s4 == s || s4 == 3)
+        }
+        #expect(counts.allSatisfy { $0 > 800 })
+        #expect(RedisSharding.shard(of: "x", shards: 1) == 0)
+    }
+
+    // MARK: Against redis-server
+
+    private static func node(_ server: RedisTestServer, prefix: String, lost: LostPositions? = nil, shards: Int = 1)
+        async throws -> (RedisEngine, RecordingEngineSink)
+    {
+        var options = RedisEngine.Options()
+        options.readBlock = .milliseconds(200)
+        options.maxReconnectDelay = .milliseconds(200)
+        var handler: (@Sendable ([String]) -> Void)?
+        if let lost { handler = { lost.record($0) } }
+        let engine = RedisEngine(
+            endpoints: Array(repeating: RedisEndpoint(host: "127.0.0.1", port: server.port), count: shards),
+            prefix: prefix, options: options, onPositionLost: handler)
+        let sink = RecordingEngineSink()
+        try await engine.start(sink: sink)
+        return (engine, sink)
+    }
+
+    @Test func publicationsReachTheOtherNodeInOrder() async throws {
+        try await withRedisTestServer { server in
+            let (a, sinkA) = try await Self.node(server, prefix: "p")
+            let (b, sinkB) = try await Self.node(server, prefix: "p")
+            try await b.subscribe(channel: "news")
+            try await b.subscribe(channel: "plain")
+            var results: [PublishResult] = []
+            for i in 1...50 {
+                results.append(try await a.publish(channel: "news", publication: enginePub("m\(i)"), options: .engineHistory()))
+            }
+            _ = try await a.publish(channel: "plain", publication: enginePub("p"), options: PublishOptions())
+            _ = try await a.publish(channel: "nobody", publication: enginePub("n"), options: .engineHistory())
+            await sinkB.waitForEvents(count: 51)
+            let got = sinkB.publications(in: "news")
+            #expect(got.map(\.publication.offset) == Array(1...50))
+            #expect(got.map(\.publication.engineText) == (1...50).map { "m\($0)" })
+            #expect(got.allSatisfy { $0.epoch == results[0].position?.epoch })
+            #expect(sinkB.publications(in: "plain").map(\.epoch) == [""])
+            #expect(sinkB.publications(in: "plain").map(\.publication.offset) == [0])
+            #expect(sinkB.events(in: "nobody").isEmpty)
+            #expect(sinkA.events.isEmpty)  // A subscribed to nothing
+
+            // History written by A is read by B.
+            let h = try await b.history(channel: "news", query: HistoryQuery(limit: 3, reverse: true))
+            #expect(engineOffsets(h.publications) == [50, 49, 48])
+            #expect(h.offset == 50)
+
+            try await b.unsubscribe(channel: "news")
+            _ = try await a.publish(channel: "news", publication: enginePub("late"), options: .engineHistory())
+            _ = try await a.publish(channel: "plain", publication: enginePub("p2"), options: PublishOptions())
+            await sinkB.waitForEvents(count: 52)
+            #expect(sinkB.publications(in: "news").count == 50)
+            await a.shutdown()
+            await b.shutdown()
+        }
+    }
+
+    @Test func joinsAndLeavesReachTheOtherNode() async throws {
+        try await withRedisTestServer { server in
+            let (a, _) = try await Self.node(server, prefix: "j", shards: 2)
+            let (b, sinkB) = try await Self.node(server, prefix: "j", shards: 2)
+            try await b.subscribe(channel: "room")
+            let x = ClientInfo(user: "1", client: "cx", connInfo: Payload(bytes: [9, 8], isBinary: true))
+            let y = ClientInfo(user: "2", client: "cy")
+            try await a.publishJoin(channel: "room", info: x)
+            _ = try await a.publish(channel: "room", publication: enginePub("hi"), options: .engineHistory())
+            try await a.publishJoin(channel: "room", info: y)
+            try await a.publishLeave(channel: "room", info: x)
+            await sinkB.waitForEvents(count: 4)
+            var pub = enginePub("hi")
+            pub.offset = 1
+            let epoch = try await a.history(channel: "room", query: HistoryQuery()).epoch
+            #expect(
+                sinkB.events(in: "room") == [
+                    .join(channel: "room", info: x), .publication(channel: "room", publication: pub, epoch: epoch),
+                    .join(channel: "room", info: y), .leave(channel: "room", info: x),
+                ])
+            // Presence is shared too.
+            try await a.addPresence(channel: "room", info: x, ttl: .seconds(60))
+            try await b.addPresence(channel: "room", info: y, ttl: .seconds(60))
+            #expect(try await b.presence(channel: "room") == ["cx": x, "cy": y])
+            #expect(try await a.presenceStats(channel: "room") == PresenceStats(numClients: 2, numUsers: 2))
+            await a.shutdown()
+            await b.shutdown()
+        }
+    }
+
+    /// The reader's connection is killed while A publishes: B reconnects, resumes after its last entry and
+    /// gets every publication exactly once, in order, without reporting a lost position.
+    @Test func readerReconnectLosesAndDuplicatesNothing() async throws {
+        try await withRedisTestServer { server in
+            let lost = LostPositions()
+            let (a, _) = try await Self.node(server, prefix: "k")
+            let (b, sinkB) = try await Self.node(server, prefix: "k", lost: lost)
+            try await b.subscribe(channel: "c")
+            let admin = try await server.connect()
+            let total = 300
+            let publisher = Task {
+                for i in 1...total {
+                    _ = try await a.publish(channel: "c", publication: enginePub("m\(i)"), options: .engineHistory(size: 1000))
+                    if i % 50 == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                }
+            }
+            var kills = 0
+            for _ in 0..<4 {
+                try await Task.sleep(for: .milliseconds(40))
+                let list = try await admin.send(["CLIENT", "LIST"]).string ?? ""
+                for line in list.split(separator: "\n") where line.contains("name=broker-fanout-reader") {
+                    if let idField = line.split(separator: " ").first(where: { $0.hasPrefix("id=") }) {
+                        _ = try? await admin.send(["CLIENT", "KILL", "ID", String(idField.dropFirst(3))])
+                        kills += 1
+                    }
+                }
+            }
+            try await publisher.value
+            await sinkB.waitForEvents(count: total, timeout: .seconds(15))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(kills >= 4)
+            #expect(sinkB.publications(in: "c").map(\.publication.offset) == Array(1...UInt64(total)))
+            #expect(lost.channels.isEmpty)
+            await admin.close()
+            await a.shutdown()
+            await b.shutdown()
+        }
+    }
+
+    /// FLUSHALL drops the fan-out streams: the readers notice (sequence numbers went back) and report the
+    /// subscribed channels; deliveries after the flush still arrive.
+    @Test func flushReportsLostPositions() async throws {
+        try await withRedisTestServer { server in
+            let lost = LostPositions()
+            let (a, _) = try await Self.node(server, prefix: "f")
+            let (b, sinkB) = try await Self.node(server, prefix: "f", lost: lost)
+            try await b.subscribe(channel: "c")
+            try await b.subscribe(channel: "d")
+            _ = try await a.publish(channel: "c", publication: enginePub("1"), options: .engineHistory())
+            _ = try await a.publish(channel: "d", publication: enginePub("1"), options: .engineHistory())
+            await sinkB.waitForEvents(count: 2)
+            let admin = try await server.connect()
+            _ = try await admin.send(["FLUSHALL"])
+            #expect(await lost.wait(for: "c"))
+            #expect(await lost.wait(for: "d"))
+            let r = try await a.publish(channel: "c", publication: enginePub("2"), options: .engineHistory())
+            #expect(r.position?.offset == 1)  // the stream was lost: new epoch, offset 1
+            await sinkB.waitForEvents(count: 3)
+            #expect(sinkB.publications(in: "c").map(\.publication.engineText) == ["1", "2"])
+            await admin.close()
+            await a.shutdown()
+            await b.shutdown()
+        }
+    }
+
+    /// A fan-out stream trimmed past a reader's position (the reader was away longer than MAXLEN allows)
+    /// is reported as a lost position; the entries still there are delivered.
+    @Test func trimmedFanoutStreamReportsLostPosition() async throws {
+        try await withRedisTestServer { server in
+            let lost = LostPositions()
+            var options = RedisEngine.Options()
+            options.fanoutStreams = 1
+            options.fanoutMaxLength = 10
+            options.readBlock = .milliseconds(200)
+            let endpoint = RedisEndpoint(host: "127.0.0.1", port: server.port)
+            let a = RedisEngine(endpoints: [endpoint], prefix: "m", options: options)
+            try await a.start(sink: RecordingEngineSink())
+            let b = RedisEngine(endpoints: [endpoint], prefix: "m", options: options, onPositionLost: { lost.record($0) })
+            let sinkB = RecordingEngineSink()
+            try await b.subscribe(channel: "c")
+            // B's position before A writes far more than MAXLEN; B's reader starts from it afterwards.
+            let before = try await b.cursors(shard: 0, via: nil)
+            for i in 1...500 { _ = try await a.publish(channel: "c", publication: enginePub("\(i)"), options: PublishOptions()) }
+            let admin = try await server.connect()
+            let length = try await admin.send(["XLEN", "m.fanout.0.0"]).int64 ?? 0
+            #expect(length < 500)
+            try await b.start(sink: sinkB, from: [before])
+            #expect(await lost.wait(for: "c"))
+            await sinkB.waitForEvents(count: Int(length))
+            #expect(sinkB.publications(in: "c").last?.publication.engineText == "500")
+            #expect(sinkB.publications(in: "c").count == Int(length))
+            await admin.close()
+            await a.shutdown()
+            await b.shutdown()
+        }
+    }
+
+    @Test func shutdownStopsDeliveryAndPublishing() async throws {
+        try await withRedisTestServer { server in
+            let (a, sinkA) = try await Self.node(server, prefix: "s")
+            try await a.subscribe(channel: "c")
+            _ = try await a.publish(channel: "c", publication: enginePub("x"), options: PublishOptions())
+            await sinkA.waitForEvents(count: 1)
+            #expect(await a.isHealthy())
+            await a.shutdown()
+            await #expect(throws: EngineError.self) {
+                try await a.publish(channel: "c", publication: enginePub("y"), options: PublishOptions())
+            }
+            #expect(sinkA.events.count == 1)
+        }
+    }
+}
