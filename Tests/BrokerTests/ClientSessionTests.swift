@@ -12,6 +12,8 @@ final class RecordingTransport: SessionTransport, @unchecked Sendable {
         case text(String)
         case binary([UInt8])
         case closed(code: UInt16, reason: String)
+        /// A WebSocket ping frame (native ping mode).
+        case ping
         /// Nothing arrived in time (yielded by `RecordingTransport.next`'s deadline).
         case timedOut
     }
@@ -32,7 +34,9 @@ final class RecordingTransport: SessionTransport, @unchecked Sendable {
         if length == 126 { length = Int(f.readInteger(as: UInt16.self)!) } else if length == 127 { length = Int(f.readInteger(as: UInt64.self)!) }
         let payload = f.readBytes(length: length) ?? []
         // One event per message: JSON frames may hold several `\n`-separated messages.
-        if b0 & 0x0F == WebSocketFraming.opcodeText {
+        if b0 & 0x0F == WebSocketFraming.opcodePing {
+            continuation.yield(.ping)
+        } else if b0 & 0x0F == WebSocketFraming.opcodeText {
             for line in String(decoding: payload, as: UTF8.self).split(separator: "\n") { continuation.yield(.text(String(line))) }
         } else {
             continuation.yield(.binary(payload))
@@ -64,7 +68,7 @@ struct SessionHarness {
     let transport: RecordingTransport
     var iterator: AsyncStream<RecordingTransport.Event>.AsyncIterator
 
-    static func make(configure: (inout BrokerConfig) -> Void = { _ in }) async throws -> SessionHarness {
+    static func make(nativePing: Bool = false, configure: (inout BrokerConfig) -> Void = { _ in }) async throws -> SessionHarness {
         var config = BrokerConfig()
         config.client.allowAnonymousConnectWithoutToken = true
         config.client.token.hmacSecretKey = "secret"
@@ -83,7 +87,7 @@ struct SessionHarness {
         try await engine.start(sink: node.hub)
         let transport = RecordingTransport()
         let session = try await loop.submit {
-            ClientSession(node: node, loopHub: node.hub.loopHub(for: loop)!, transport: transport)
+            ClientSession(node: node, loopHub: node.hub.loopHub(for: loop)!, transport: transport, nativePing: nativePing)
         }.get()
         return SessionHarness(
             group: group, node: node, engine: engine, session: session, transport: transport,
@@ -199,6 +203,25 @@ struct SessionHarness {
         _ = try await h.next()
         h.node.positionLost(channels: ["news:a", "news:other"])
         #expect(try await h.next() == .text(#"{"push":{"channel":"news:a","unsubscribe":{"code":2500,"reason":"insufficient state"}}}"#))
+        try await h.shutdown()
+    }
+
+    @Test("With cf_ws_frame_ping_pong the server sends WebSocket ping frames, not {}, and a missing pong closes with 3012")
+    func nativePings() async throws {
+        var h = try await SessionHarness.make(nativePing: true)
+        try await h.send(#"{"id":1,"connect":{}}"#)
+        guard case .text(let connect) = try await h.next() else { Issue.record("no connect reply"); return }
+        #expect(!connect.contains("\"ping\"") && !connect.contains("\"pong\""))
+        let session = h.session
+        let start = h.node.clock.nowMillis()
+        try await h.onLoop { session.tick(now: start + 25_000) }
+        #expect(try await h.next() == .ping)
+        try await h.onLoop { session.nativePongReceived() }
+        try await h.onLoop { session.tick(now: start + 49_000) }
+        try await h.onLoop { session.tick(now: start + 50_000) }
+        #expect(try await h.next() == .ping)
+        try await h.onLoop { session.tick(now: start + 60_000) }
+        #expect(try await h.next() == .closed(code: 3012, reason: "no pong"))
         try await h.shutdown()
     }
 }

@@ -109,6 +109,18 @@ def test_connect_reply_shape(broker):
     run(main())
 
 
+def test_native_ping_mode_has_no_app_level_ping(broker):
+    async def main():
+        async with raw_clients() as open_ws:
+            c = await open_ws(broker.ws_url + "?cf_ws_frame_ping_pong=true")
+            await c.send({"id": 1, "connect": {"token": make_token("u1", exp_in=None)}})
+            res = (await c.reply(1))["connect"]
+            assert "ping" not in res and "pong" not in res, res
+            assert "error" not in await c.call("subscribe", {"channel": "chat:native-" + uid()})
+
+    run(main())
+
+
 def test_connect_reply_with_expiring_token(broker):
     async def main():
         async with raw_clients() as open_ws:

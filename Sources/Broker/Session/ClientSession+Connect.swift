@@ -151,8 +151,10 @@ extension ClientSession {
             r.ttl = UInt32(max(0, (expiresAt - now) / 1000))
         }
         r.subs = subs.map { (channel: $0.0, result: $0.1) }
-        r.ping = UInt32(config.pingInterval.wholeSeconds)
-        r.pong = config.pongTimeout > .zero && config.pingInterval > .zero
+        if !nativePing {
+            r.ping = UInt32(config.pingInterval.wholeSeconds)
+            r.pong = config.pongTimeout > .zero && config.pingInterval > .zero
+        }
         if config.connectIncludeServerTime { r.time = now }
         reply(Reply(id: id, body: .connect(r)))
         node.logger.debug("client connected", metadata: ["client": "\(clientID)", "user": "\(user)", "name": "\(clientName)"])

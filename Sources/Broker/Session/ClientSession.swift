@@ -20,6 +20,9 @@ public final class ClientSession: @unchecked Sendable {
     let node: Node
     let loopHub: LoopHub
     let format: WireFormat
+    /// `?cf_ws_frame_ping_pong=true`: WebSocket ping frames every 25 s (pong within 10 s) instead of
+    /// the protocol's `{}` pings, for tools like wscat and Postman that cannot answer app-level pings.
+    let nativePing: Bool
     var transport: (any SessionTransport)?
     public let clientID: String
     var state: State = .connecting
@@ -45,10 +48,14 @@ public final class ClientSession: @unchecked Sendable {
     private var rateWindowStart: Int64 = 0
     private var rateWindowCount = 0
 
-    init(node: Node, loopHub: LoopHub, transport: any SessionTransport, format: WireFormat = .json) {
+    static let nativePingInterval: Int64 = 25_000
+    static let nativePongWait: Int64 = 10_000
+
+    init(node: Node, loopHub: LoopHub, transport: any SessionTransport, format: WireFormat = .json, nativePing: Bool = false) {
         self.node = node
         self.loopHub = loopHub
         self.format = format
+        self.nativePing = nativePing
         self.transport = transport
         self.clientID = UUID().uuidString.lowercased()
         self.staleDeadline = node.clock.nowMillis() + node.config.client.staleCloseDelay.milliseconds
@@ -176,6 +183,11 @@ public final class ClientSession: @unchecked Sendable {
             bound.value(result)
             if blocking { self.drain() } else { self.flushNow() }
         }
+    }
+
+    /// A WebSocket pong frame arrived (native ping mode).
+    func nativePongReceived() {
+        if nativePing { pongDeadline = 0 }
     }
 
     // MARK: Frames out
@@ -318,12 +330,18 @@ public final class ClientSession: @unchecked Sendable {
                 close(.noPong)
                 return
             }
-            let interval = config.pingInterval.milliseconds
+            let interval = nativePing ? ClientSession.nativePingInterval : config.pingInterval.milliseconds
             if interval > 0 && now >= nextPingAt {
-                enqueue(format.ping)
                 nextPingAt = now + interval
-                let pong = config.pongTimeout.milliseconds
-                pongDeadline = pong > 0 ? now + pong : 0
+                if nativePing, let transport {
+                    transport.writeFrame(WebSocketFraming.frame(opcode: WebSocketFraming.opcodePing, payload: [], allocator: transport.allocator))
+                    loopHub.needsFlush(self)
+                    pongDeadline = now + ClientSession.nativePongWait
+                } else {
+                    enqueue(format.ping)
+                    let pong = config.pongTimeout.milliseconds
+                    pongDeadline = pong > 0 ? now + pong : 0
+                }
             }
             if expiresAt > 0 && now >= expiresAt + config.expiredCloseDelay.milliseconds {
                 close(.expired)
@@ -360,7 +378,7 @@ public final class ClientSession: @unchecked Sendable {
     /// The first ping comes at a random time in [interval/2, interval), then every interval.
     func schedulePings() {
         nextPresenceUpdateAt = now + config.presenceUpdateInterval.milliseconds
-        let interval = config.pingInterval.milliseconds
+        let interval = nativePing ? ClientSession.nativePingInterval : config.pingInterval.milliseconds
         guard interval > 0 else { return }
         nextPingAt = now + interval / 2 + Int64.random(in: 0..<max(1, interval / 2))
     }

@@ -96,8 +96,8 @@ public final class BrokerServer: Sendable {
                 var upgraders: [any HTTPServerProtocolUpgrader] = []
                 if serveWebSocket {
                     upgraders.append(
-                        ClientWebSocketUpgrader(path: wsPath, origins: origins, maxFrameSize: maxMessage) { format in
-                            WebSocketConnectionHandler(node: node, maxMessageSize: maxMessage, format: format)
+                        ClientWebSocketUpgrader(path: wsPath, origins: origins, maxFrameSize: maxMessage) { format, nativePing in
+                            WebSocketConnectionHandler(node: node, maxMessageSize: maxMessage, format: format, nativePing: nativePing)
                         })
                 }
                 return channel.eventLoop.makeCompletedFuture {

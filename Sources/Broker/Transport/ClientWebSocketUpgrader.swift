@@ -17,11 +17,12 @@ final class ClientWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Send
     private let path: String
     private let origins: OriginCheck
     private let maxFrameSize: Int
-    private let makeHandler: @Sendable (WireFormat) -> any ChannelHandler
+    private let makeHandler: @Sendable (WireFormat, Bool) -> any ChannelHandler
 
     struct Declined: Error {}
 
-    init(path: String, origins: OriginCheck, maxFrameSize: Int, makeHandler: @escaping @Sendable (WireFormat) -> any ChannelHandler) {
+    /// `makeHandler(format, nativePing)` builds the connection's handler.
+    init(path: String, origins: OriginCheck, maxFrameSize: Int, makeHandler: @escaping @Sendable (WireFormat, Bool) -> any ChannelHandler) {
         self.path = path
         self.origins = origins
         self.maxFrameSize = maxFrameSize
@@ -54,8 +55,10 @@ final class ClientWebSocketUpgrader: HTTPServerProtocolUpgrader, @unchecked Send
         let channel = context.channel
         let maxFrameSize = self.maxFrameSize
         let offered = upgradeRequest.headers[canonicalForm: "Sec-WebSocket-Protocol"].map { String($0) }
-        let format = WireFormat.select(offeredSubprotocols: offered, query: HTTPRouter.split(upgradeRequest.uri).query)
-        let handler = makeHandler(format)
+        let query = HTTPRouter.split(upgradeRequest.uri).query
+        let format = WireFormat.select(offeredSubprotocols: offered, query: query)
+        let nativePing = query.split(separator: "&").contains("cf_ws_frame_ping_pong=true")
+        let handler = makeHandler(format, nativePing)
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)))
             try channel.pipeline.syncOperations.addHandler(handler)

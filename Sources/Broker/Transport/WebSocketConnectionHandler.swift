@@ -14,15 +14,17 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
     private let node: Node
     private let maxMessageSize: Int
     private let format: WireFormat
+    private let nativePing: Bool
     private let writeTimeout: TimeAmount
     private var session: ClientSession?
     private var context: ChannelHandlerContext?
     private var fragments: ByteBuffer?
     private var closeSent = false
 
-    init(node: Node, maxMessageSize: Int, format: WireFormat) {
+    init(node: Node, maxMessageSize: Int, format: WireFormat, nativePing: Bool) {
         self.node = node
         self.format = format
+        self.nativePing = nativePing
         self.maxMessageSize = maxMessageSize
         self.writeTimeout = .milliseconds(max(100, node.config.websocket.writeTimeout.milliseconds))
     }
@@ -33,7 +35,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
             context.close(promise: nil)
             return
         }
-        session = ClientSession(node: node, loopHub: loopHub, transport: self, format: format)
+        session = ClientSession(node: node, loopHub: loopHub, transport: self, format: format, nativePing: nativePing)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -88,6 +90,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
             let pong = WebSocketFraming.frame(
                 opcode: WebSocketFraming.opcodePong, payload: frame.unmaskedData.readableBytesView, allocator: context.channel.allocator)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .pong:
+            session?.nativePongReceived()
         default:
             break
         }
