@@ -55,18 +55,17 @@ public final class Node: Sendable {
         self.name = config.node.name.isEmpty ? "\(host)_\(config.httpServer.port)" : config.node.name
         self.startedAt = clock.nowMillis()
         // The memory engine delivers to this node's hub directly: it needs no subscription interest.
-        let interest: (@Sendable (String, Bool) -> Void)?
+        // Other engines are told through a serial reconciler that re-reads the hub, so interest changes
+        // that race each other still end in the hub's current state.
         if engine is MemoryEngine {
-            interest = nil
+            self.hub = Hub(eventLoops: eventLoops, metrics: metrics, interestChanged: nil)
         } else {
-            let eng = engine
-            interest = { channel, subscribed in
-                Task {
-                    if subscribed { try? await eng.subscribe(channel: channel) } else { try? await eng.unsubscribe(channel: channel) }
-                }
-            }
+            let reconciler = EngineInterest(engine: engine)
+            self.hub = Hub(eventLoops: eventLoops, metrics: metrics, interestChanged: { channel, _ in
+                Task { await reconciler.sync(channel) }
+            })
+            reconciler.hub = hub
         }
-        self.hub = Hub(eventLoops: eventLoops, metrics: metrics, interestChanged: interest)
     }
 
     /// Starts the engine's delivery and the per-loop timers.

@@ -28,20 +28,36 @@ public final class BrokerServer: Sendable {
         config: BrokerConfig, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil,
         threads: Int = System.coreCount
     ) async throws -> BrokerServer {
-        guard config.engine.type == "memory" else {
-            throw ConfigError(
-                key: "engine.type",
-                message: "\"\(config.engine.type)\" is not available in this build yet (use \"memory\")")
-        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(threads, 64)))
         let loops = Array(group.makeIterator())
-        let engine = MemoryEngine()
+        let engine: any PubSubEngine & PresenceEngine
+        var memoryEngine: MemoryEngine?
+        switch config.engine.type {
+        case "redis":
+            do {
+                engine = try await RedisEngine.make(config: config.engine.redis)
+            } catch {
+                try? await group.shutdownGracefully()
+                throw ConfigError(key: "engine.redis", message: error.description)
+            }
+        default:
+            let memory = MemoryEngine()
+            memoryEngine = memory
+            engine = memory
+        }
         let node: Node
         do {
             node = try Node(config: config, engine: engine, eventLoops: loops, logger: logger)
         } catch {
             try? await group.shutdownGracefully()
             throw error
+        }
+        if let redis = engine as? RedisEngine {
+            // Publications Redis could no longer deliver: the affected subscribers recover from history.
+            redis.setPositionLostHandler { [node] channels in
+                node.logger.warning("engine lost publications; subscribers will recover", metadata: ["channels": "\(channels.count)"])
+                node.positionLost(channels: channels)
+            }
         }
         try await node.start()
         let api = ServerAPI(node: node)
@@ -65,7 +81,7 @@ public final class BrokerServer: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
-        let server = BrokerServer(node: node, group: group, channels: listeners, memoryEngine: engine)
+        let server = BrokerServer(node: node, group: group, channels: listeners, memoryEngine: memoryEngine)
         server.startHousekeeping()
         return server
     }

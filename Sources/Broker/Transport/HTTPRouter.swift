@@ -36,6 +36,10 @@ final class HTTPRouter: Sendable {
             return await api.handleHTTP(method: method, headers: head.headers, query: query, body: body)
         }
         if servesInternal && config.health.enabled && path == config.health.handlerPrefix {
+            // Unhealthy while the engine cannot serve (e.g. a Redis shard is unreachable).
+            if let redis = node.engine as? RedisEngine, !(await redis.isHealthy()) {
+                return .json(Array(#"{"error":"engine unavailable"}"#.utf8), status: .serviceUnavailable)
+            }
             return .json(Array("{}".utf8))
         }
         if servesInternal && config.prometheus.enabled && path == config.prometheus.handlerPrefix, let registry = metricsRegistry {

@@ -133,7 +133,9 @@ enum RedisEngineScripts {
     static let presenceGet = """
         local expired = redis.call('zrangebyscore', KEYS[2], '-inf', ARGV[1])
         if #expired > 0 then
-          redis.call('hdel', KEYS[1], unpack(expired))
+          for i = 1, #expired, 1000 do
+            redis.call('hdel', KEYS[1], unpack(expired, i, math.min(i + 999, #expired)))
+          end
           redis.call('zremrangebyscore', KEYS[2], '-inf', ARGV[1])
         end
         return redis.call('hgetall', KEYS[1])

@@ -1,0 +1,64 @@
+import NIOCore
+
+/// Why a Redis engine could not be made from the configuration.
+public enum RedisEngineSetupError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// An address does not parse, or asks for something this engine cannot do (TLS).
+    case badAddress(String)
+    /// A shard is unreachable or lacks what the engine needs; the text is the capability check's message.
+    case capability(RedisCapabilityError)
+
+    public var description: String {
+        switch self {
+        case .badAddress(let why): why
+        case .capability(let e): e.description
+        }
+    }
+}
+
+extension RedisEngine {
+    /// Makes an engine for `config`: one shard per address (`redis://user:pass@host:port/db` or
+    /// `host:port`; `user`, `password` and `db` of the config apply where an address gives none), and runs
+    /// ``RedisCapabilities/check(_:address:)`` on every shard before returning. The engine is not started.
+    ///
+    /// - Throws: ``RedisEngineSetupError`` with a message fit to refuse startup with.
+    public static func make(
+        config: RedisConfig, clock: BrokerClock = .system, options: Options = Options(),
+        onPositionLost: (@Sendable ([String]) -> Void)? = nil
+    ) async throws(RedisEngineSetupError) -> RedisEngine {
+        if config.tlsEnabled { throw .badAddress("redis: TLS is not supported by this broker's Redis client") }
+        let defaults = RedisEndpoint(
+            host: "127.0.0.1", port: 6379, username: config.user.isEmpty ? nil : config.user,
+            password: config.password.isEmpty ? nil : config.password, database: config.db)
+        var endpoints: [RedisEndpoint] = []
+        for address in config.address {
+            do {
+                endpoints.append(try RedisEndpoint.parse(address, defaults: defaults))
+            } catch {
+                if case .unavailable(let why) = error { throw .badAddress(why) }
+                throw .badAddress("redis address \(address) is not valid")
+            }
+        }
+        if endpoints.isEmpty { throw .badAddress("redis: no address configured") }
+        var opts = options
+        opts.connectTimeout = config.connectTimeout
+        opts.ioTimeout = config.ioTimeout
+        for e in endpoints {
+            let address = "\(e.host):\(e.port)"
+            let c: RedisConnection
+            do {
+                c = try await RedisShardPool.open(e, connectTimeout: opts.connectTimeout.timeAmount, ioTimeout: opts.ioTimeout.timeAmount)
+            } catch {
+                throw .capability(.unreachable(address: address, cause: error))
+            }
+            do {
+                _ = try await RedisCapabilities.check(c, address: address)
+            } catch {
+                await c.close()
+                throw .capability(error)
+            }
+            await c.close()
+        }
+        return RedisEngine(
+            endpoints: endpoints, prefix: config.prefix, clock: clock, options: opts, onPositionLost: onPositionLost)
+    }
+}
