@@ -201,7 +201,7 @@ struct SessionHarness {
         try await h.send(#"{"id":1,"connect":{}}"# + "\n" + #"{"id":2,"subscribe":{"channel":"news:a"}}"#)
         _ = try await h.next()
         _ = try await h.next()
-        h.node.positionLost(channels: ["news:a", "news:other"])
+        h.node.hub.handlePositionLost(channels: ["news:a", "news:other"])
         #expect(try await h.next() == .text(#"{"push":{"channel":"news:a","unsubscribe":{"code":2500,"reason":"insufficient state"}}}"#))
         try await h.shutdown()
     }

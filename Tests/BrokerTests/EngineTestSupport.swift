@@ -44,21 +44,78 @@ final class RecordingEngineSink: EngineEventSink {
         var epoch: String
     }
 
-    private let recorded = Mutex<[Event]>([])
+    private struct Waiter {
+        let isSatisfied: @Sendable (RecordingEngineSink.Recorded) -> Bool
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
+    struct Recorded: Sendable {
+        var events: [Event] = []
+        /// Channels reported through `handlePositionLost`, in order.
+        var lostChannels: [String] = []
+    }
+
+    private let state = Mutex<(recorded: Recorded, waiters: [UInt64: Waiter], nextWaiter: UInt64)>((Recorded(), [:], 0))
+
+    /// Records under the lock and resumes every waiter whose condition now holds.
+    private func record(_ change: (inout Recorded) -> Void) {
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            change(&s.recorded)
+            let done = s.waiters.filter { $0.value.isSatisfied(s.recorded) }
+            for key in done.keys { s.waiters[key] = nil }
+            return done.values.map(\.continuation)
+        }
+        for c in ready { c.resume() }
+    }
 
     func handlePublication(channel: String, publication: Publication, epoch: String) {
-        recorded.withLock { $0.append(.publication(channel: channel, publication: publication, epoch: epoch)) }
+        record { $0.events.append(.publication(channel: channel, publication: publication, epoch: epoch)) }
     }
 
     func handleJoin(channel: String, info: ClientInfo) {
-        recorded.withLock { $0.append(.join(channel: channel, info: info)) }
+        record { $0.events.append(.join(channel: channel, info: info)) }
     }
 
     func handleLeave(channel: String, info: ClientInfo) {
-        recorded.withLock { $0.append(.leave(channel: channel, info: info)) }
+        record { $0.events.append(.leave(channel: channel, info: info)) }
     }
 
-    var events: [Event] { recorded.withLock { $0 } }
+    func handlePositionLost(channels: [String]) {
+        record { $0.lostChannels += channels }
+    }
+
+    var events: [Event] { state.withLock { $0.recorded.events } }
+    var lostChannels: [String] { state.withLock { $0.recorded.lostChannels } }
+
+    /// Suspends until `condition` holds for what was recorded, or `timeout` passes (returns whether it held).
+    /// Woken by the recording itself, not by polling.
+    @discardableResult
+    func wait(timeout: Duration, until condition: @escaping @Sendable (Recorded) -> Bool) async -> Bool {
+        let id = state.withLock { s -> UInt64 in
+            s.nextWaiter += 1
+            return s.nextWaiter
+        }
+        var timer: Task<Void, Never>?
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let satisfiedNow = state.withLock { s -> Bool in
+                if condition(s.recorded) { return true }
+                s.waiters[id] = Waiter(isSatisfied: condition, continuation: c)
+                return false
+            }
+            if satisfiedNow {
+                c.resume()
+                return
+            }
+            // Armed after registering, so the deadline always finds the waiter (or finds it already resumed).
+            timer = Task {
+                try? await Task.sleep(for: timeout)
+                let waiter = self.state.withLock { $0.waiters.removeValue(forKey: id) }
+                waiter?.continuation.resume()
+            }
+        }
+        timer?.cancel()
+        return state.withLock { condition($0.recorded) }
+    }
 
     func events(in channel: String) -> [Event] {
         events.filter {
@@ -78,10 +135,12 @@ final class RecordingEngineSink: EngineEventSink {
     /// Waits until at least `count` events were recorded (an asynchronous engine delivers later).
     /// Returns at once for the memory engine, which delivers before `publish` returns.
     func waitForEvents(count: Int, timeout: Duration = .seconds(5)) async {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while events.count < count, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(2))
-        }
+        await wait(timeout: timeout) { $0.events.count >= count }
+    }
+
+    /// Waits until `channel` was reported as lost (false after `timeout`).
+    func waitForLost(_ channel: String, timeout: Duration = .seconds(10)) async -> Bool {
+        await wait(timeout: timeout) { $0.lostChannels.contains(channel) }
     }
 }
 

@@ -81,22 +81,6 @@ final class SharedRedisServer: Sendable {
     }
 }
 
-/// Channels reported by `onPositionLost`.
-final class LostPositions: Sendable {
-    private let reported = Mutex<[String]>([])
-    func record(_ channels: [String]) { reported.withLock { $0 += channels } }
-    var channels: [String] { reported.withLock { $0 } }
-
-    func wait(for channel: String, timeout: Duration = .seconds(10)) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while ContinuousClock.now < deadline {
-            if channels.contains(channel) { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return false
-    }
-}
-
 @Suite(.timeLimit(.minutes(2)))
 struct RedisEngineTests {
     // MARK: Pure parts
@@ -158,17 +142,15 @@ struct RedisEngineTests {
 
     // MARK: Against redis-server
 
-    private static func node(_ server: RedisTestServer, prefix: String, lost: LostPositions? = nil, shards: Int = 1)
+    private static func node(_ server: RedisTestServer, prefix: String, shards: Int = 1)
         async throws -> (RedisEngine, RecordingEngineSink)
     {
         var options = RedisEngine.Options()
         options.readBlock = .milliseconds(200)
         options.maxReconnectDelay = .milliseconds(200)
-        var handler: (@Sendable ([String]) -> Void)?
-        if let lost { handler = { lost.record($0) } }
         let engine = RedisEngine(
             endpoints: Array(repeating: RedisEndpoint(host: "127.0.0.1", port: server.port), count: shards),
-            prefix: prefix, options: options, onPositionLost: handler)
+            prefix: prefix, options: options)
         let sink = RecordingEngineSink()
         try await engine.start(sink: sink)
         return (engine, sink)
@@ -245,9 +227,8 @@ struct RedisEngineTests {
     /// gets every publication exactly once, in order, without reporting a lost position.
     @Test func readerReconnectLosesAndDuplicatesNothing() async throws {
         try await withRedisTestServer { server in
-            let lost = LostPositions()
             let (a, _) = try await Self.node(server, prefix: "k")
-            let (b, sinkB) = try await Self.node(server, prefix: "k", lost: lost)
+            let (b, sinkB) = try await Self.node(server, prefix: "k")
             try await b.subscribe(channel: "c")
             let admin = try await server.connect()
             let total = 300
@@ -274,7 +255,7 @@ struct RedisEngineTests {
             // At least one kill landed (a reader that is still reconnecting is not in CLIENT LIST).
             #expect(kills >= 1)
             #expect(sinkB.publications(in: "c").map(\.publication.offset) == Array(1...UInt64(total)))
-            #expect(lost.channels.isEmpty)
+            #expect(sinkB.lostChannels.isEmpty)
             await admin.close()
             await a.shutdown()
             await b.shutdown()
@@ -286,9 +267,8 @@ struct RedisEngineTests {
     /// lost is not repeated) and B's reader resumes: B gets every publication exactly once, in order.
     @Test func killingAllConnectionsLosesAndDuplicatesNothing() async throws {
         try await withRedisTestServer { server in
-            let lost = LostPositions()
             let (a, _) = try await Self.node(server, prefix: "ka")
-            let (b, sinkB) = try await Self.node(server, prefix: "ka", lost: lost)
+            let (b, sinkB) = try await Self.node(server, prefix: "ka")
             try await b.subscribe(channel: "c")
             let admin = try await server.connect()
             let total = 200
@@ -318,7 +298,7 @@ struct RedisEngineTests {
             try await Task.sleep(for: .milliseconds(300))
             #expect(sinkB.publications(in: "c").map(\.publication.offset) == Array(1...UInt64(total)))
             #expect(sinkB.publications(in: "c").map(\.publication.engineText) == (1...total).map { "m\($0)" })
-            #expect(lost.channels.isEmpty)
+            #expect(sinkB.lostChannels.isEmpty)
             await admin.close()
             await a.shutdown()
             await b.shutdown()
@@ -329,9 +309,8 @@ struct RedisEngineTests {
     /// subscribed channels; deliveries after the flush still arrive.
     @Test func flushReportsLostPositions() async throws {
         try await withRedisTestServer { server in
-            let lost = LostPositions()
             let (a, _) = try await Self.node(server, prefix: "f")
-            let (b, sinkB) = try await Self.node(server, prefix: "f", lost: lost)
+            let (b, sinkB) = try await Self.node(server, prefix: "f")
             try await b.subscribe(channel: "c")
             try await b.subscribe(channel: "d")
             _ = try await a.publish(channel: "c", publication: enginePub("1"), options: .engineHistory())
@@ -339,8 +318,8 @@ struct RedisEngineTests {
             await sinkB.waitForEvents(count: 2)
             let admin = try await server.connect()
             _ = try await admin.send(["FLUSHALL"])
-            #expect(await lost.wait(for: "c"))
-            #expect(await lost.wait(for: "d"))
+            #expect(await sinkB.waitForLost("c"))
+            #expect(await sinkB.waitForLost("d"))
             let r = try await a.publish(channel: "c", publication: enginePub("2"), options: .engineHistory())
             #expect(r.position?.offset == 1)  // the stream was lost: new epoch, offset 1
             await sinkB.waitForEvents(count: 3)
@@ -355,7 +334,6 @@ struct RedisEngineTests {
     /// is reported as a lost position; the entries still there are delivered.
     @Test func trimmedFanoutStreamReportsLostPosition() async throws {
         try await withRedisTestServer { server in
-            let lost = LostPositions()
             var options = RedisEngine.Options()
             options.fanoutStreams = 1
             options.fanoutMaxLength = 10
@@ -363,7 +341,7 @@ struct RedisEngineTests {
             let endpoint = RedisEndpoint(host: "127.0.0.1", port: server.port)
             let a = RedisEngine(endpoints: [endpoint], prefix: "m", options: options)
             try await a.start(sink: RecordingEngineSink())
-            let b = RedisEngine(endpoints: [endpoint], prefix: "m", options: options, onPositionLost: { lost.record($0) })
+            let b = RedisEngine(endpoints: [endpoint], prefix: "m", options: options)
             let sinkB = RecordingEngineSink()
             try await b.subscribe(channel: "c")
             // B's position before A writes far more than MAXLEN; B's reader starts from it afterwards.
@@ -373,7 +351,7 @@ struct RedisEngineTests {
             let length = try await admin.send(["XLEN", "m.fanout.0.0"]).int64 ?? 0
             #expect(length < 500)
             try await b.start(sink: sinkB, from: [before])
-            #expect(await lost.wait(for: "c"))
+            #expect(await sinkB.waitForLost("c"))
             await sinkB.waitForEvents(count: Int(length))
             #expect(sinkB.publications(in: "c").last?.publication.engineText == "500")
             #expect(sinkB.publications(in: "c").count == Int(length))

@@ -63,6 +63,9 @@ public protocol EngineEventSink: AnyObject, Sendable {
     func handlePublication(channel: String, publication: Publication, epoch: String)
     func handleJoin(channel: String, info: ClientInfo)
     func handleLeave(channel: String, info: ClientInfo)
+    /// The engine could not deliver everything published to these channels (e.g. Redis lost a fan-out
+    /// stream): their positioned subscribers must recover from history.
+    func handlePositionLost(channels: [String])
 }
 
 /// Publish/subscribe and history: the seam between one node and many.
@@ -87,6 +90,11 @@ public protocol PubSubEngine: Sendable {
     func removeHistory(channel: String) async throws
     /// Releases resources; no delivery happens after it returns.
     func shutdown() async
+    /// Whether deliveries depend on `subscribe(channel:)`/`unsubscribe(channel:)` (false when the engine
+    /// hands every publication to the sink anyway, as the in-process memory engine does).
+    var needsSubscriptions: Bool { get }
+    /// False while the engine cannot serve (e.g. a Redis shard is unreachable); `/health` reports it.
+    func isHealthy() async -> Bool
 }
 
 /// Who is subscribed to a channel, across all nodes.

@@ -99,6 +99,14 @@ public final class Hub: EngineEventSink, @unchecked Sendable {
         dispatch(PreparedPush.leave(channel: channel, info: info, allocator: allocator), mask: mask)
     }
 
+    public func handlePositionLost(channels: [String]) {
+        for loopHub in loops {
+            loopHub.eventLoop.execute {
+                for channel in channels { loopHub.positionLost(channel: channel) }
+            }
+        }
+    }
+
     private func dispatch(_ push: PreparedPush, mask: UInt64) {
         var m = mask
         while m != 0 {

@@ -13,8 +13,6 @@ public final class LoopHub: @unchecked Sendable {
     private var needingFlush: [ClientSession] = []
     private var flushScheduled = false
     private var ticker: RepeatedTask?
-    /// Frames written to clients by this loop (publications, joins, leaves), for metrics.
-    public private(set) var deliveredCount: Int = 0
 
     init(eventLoop: any EventLoop, index: Int) {
         self.eventLoop = eventLoop
@@ -76,7 +74,6 @@ public final class LoopHub: @unchecked Sendable {
         for sub in subs {
             sub.session.deliver(push, to: sub)
         }
-        deliveredCount &+= subs.count
         hub.metrics.messagesSent.increment(by: subs.count)
         scheduleFlush()
     }

@@ -15,28 +15,22 @@ public final class PreparedPush: Sendable {
     /// Stream offset (0 without history) and epoch ("" without history) of a publication.
     public let offset: UInt64
     public let epoch: String
-    public let publication: Publication?
     public let jsonFrame: ByteBuffer?
-    /// The JSON push without the frame header, for batching into a reply frame.
-    public let jsonPayload: [UInt8]?
     private let push: Push
     private let allocator: ByteBufferAllocator
     /// Built on first use: most channels have no Protobuf subscriber.
     private let protobufFrameBox = NIOLockedValueBox<ByteBuffer?>(nil)
 
-    init(channel: String, kind: Kind, offset: UInt64, epoch: String, publication: Publication?, push: Push, allocator: ByteBufferAllocator) {
+    init(channel: String, kind: Kind, offset: UInt64, epoch: String, push: Push, allocator: ByteBufferAllocator) {
         self.channel = channel
         self.kind = kind
         self.offset = offset
         self.epoch = epoch
-        self.publication = publication
         self.push = push
         self.allocator = allocator
         if let payload = try? JSONProtocolEncoder.encode(push) {
-            self.jsonPayload = payload
             self.jsonFrame = WebSocketFraming.frame(payload: payload, allocator: allocator)
         } else {
-            self.jsonPayload = nil
             self.jsonFrame = nil
         }
     }
@@ -50,7 +44,7 @@ public final class PreparedPush: Sendable {
             return protobufFrameBox.withLockedValue { cached in
                 if let cached { return cached }
                 let frame = WebSocketFraming.frame(
-                    opcode: WebSocketFraming.opcodeBinary, payload: ProtobufWire.encode(push), allocator: allocator)
+                    opcode: WebSocketFraming.opcodeBinary, payload: ProtobufProtocolEncoder.encode(push), allocator: allocator)
                 cached = frame
                 return frame
             }
@@ -59,19 +53,19 @@ public final class PreparedPush: Sendable {
 
     static func publication(channel: String, publication: Publication, epoch: String, allocator: ByteBufferAllocator) -> PreparedPush {
         PreparedPush(
-            channel: channel, kind: .publication, offset: publication.offset, epoch: epoch, publication: publication,
+            channel: channel, kind: .publication, offset: publication.offset, epoch: epoch,
             push: Push(channel: channel, body: .publication(publication)), allocator: allocator)
     }
 
     static func join(channel: String, info: ClientInfo, allocator: ByteBufferAllocator) -> PreparedPush {
         PreparedPush(
-            channel: channel, kind: .join, offset: 0, epoch: "", publication: nil,
+            channel: channel, kind: .join, offset: 0, epoch: "",
             push: Push(channel: channel, body: .join(info)), allocator: allocator)
     }
 
     static func leave(channel: String, info: ClientInfo, allocator: ByteBufferAllocator) -> PreparedPush {
         PreparedPush(
-            channel: channel, kind: .leave, offset: 0, epoch: "", publication: nil,
+            channel: channel, kind: .leave, offset: 0, epoch: "",
             push: Push(channel: channel, body: .leave(info)), allocator: allocator)
     }
 }

@@ -54,10 +54,10 @@ public final class Node: Sendable {
         let host = ProcessInfo.processInfo.hostName
         self.name = config.node.name.isEmpty ? "\(host)_\(config.httpServer.port)" : config.node.name
         self.startedAt = clock.nowMillis()
-        // The memory engine delivers to this node's hub directly: it needs no subscription interest.
+        // An engine that delivers everything (the memory engine) needs no subscription interest.
         // Other engines are told through a serial reconciler that re-reads the hub, so interest changes
         // that race each other still end in the hub's current state.
-        if engine is MemoryEngine {
+        if !engine.needsSubscriptions {
             self.hub = Hub(eventLoops: eventLoops, metrics: metrics, interestChanged: nil)
         } else {
             let reconciler = EngineInterest(engine: engine)
@@ -165,16 +165,6 @@ public final class Node: Sendable {
                 })
         }
         for f in futures { try? await f.get() }
-    }
-
-    /// Tells every positioned subscription of `channels` on this node to recover (unsubscribe 2500, or
-    /// disconnect 3010 for server-side subscriptions): the engine reported publications it could not deliver.
-    public func positionLost(channels: [String]) {
-        for loopHub in hub.loops {
-            loopHub.eventLoop.execute {
-                for channel in channels { loopHub.positionLost(channel: channel) }
-            }
-        }
     }
 
     // MARK: Acting on connections (server API)

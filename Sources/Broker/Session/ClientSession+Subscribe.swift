@@ -101,7 +101,7 @@ extension ClientSession {
         let channel = plan.channel
         let metaTTL = node.metaTTL(plan.options)
         // The engine must be listening before history is read, so that nothing falls between the two.
-        if !(node.engine is MemoryEngine) { try await node.engine.subscribe(channel: channel) }
+        if node.engine.needsSubscriptions { try await node.engine.subscribe(channel: channel) }
         if plan.positioned {
             r.positioned = true
             r.recoverable = plan.recoverable

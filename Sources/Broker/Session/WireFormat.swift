@@ -10,7 +10,7 @@ public enum WireFormat: Sendable, Equatable {
     var opcode: UInt8 { self == .json ? WebSocketFraming.opcodeText : WebSocketFraming.opcodeBinary }
 
     /// The server's ping message.
-    var ping: [UInt8] { self == .json ? JSONProtocolEncoder.ping : ProtobufWire.ping }
+    var ping: [UInt8] { self == .json ? JSONProtocolEncoder.ping : ProtobufProtocolEncoder.ping }
 
     /// Between two messages in one frame.
     var separator: UInt8? { self == .json ? UInt8(ascii: "\n") : nil }
@@ -18,21 +18,21 @@ public enum WireFormat: Sendable, Equatable {
     func decode(_ bytes: [UInt8]) throws(CommandDecodingError) -> [Command] {
         switch self {
         case .json: return try Command.decodeJSONFrame(bytes)
-        case .protobuf: return try ProtobufWire.decode(bytes)
+        case .protobuf: return try Command.decodeProtobufFrame(bytes)
         }
     }
 
     func encode(_ reply: Reply) throws(InappropriateProtocolError) -> [UInt8] {
         switch self {
         case .json: return try JSONProtocolEncoder.encode(reply)
-        case .protobuf: return ProtobufWire.encode(reply)
+        case .protobuf: return ProtobufProtocolEncoder.encode(reply)
         }
     }
 
     func encode(_ push: Push) throws(InappropriateProtocolError) -> [UInt8] {
         switch self {
         case .json: return try JSONProtocolEncoder.encode(push)
-        case .protobuf: return ProtobufWire.encode(push)
+        case .protobuf: return ProtobufProtocolEncoder.encode(push)
         }
     }
 

@@ -52,13 +52,6 @@ public final class BrokerServer: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
-        if let redis = engine as? RedisEngine {
-            // Publications Redis could no longer deliver: the affected subscribers recover from history.
-            redis.setPositionLostHandler { [node] channels in
-                node.logger.warning("engine lost publications; subscribers will recover", metadata: ["channels": "\(channels.count)"])
-                node.positionLost(channels: channels)
-            }
-        }
         try await node.start()
         let api = ServerAPI(node: node)
         var listeners: [any Channel] = []

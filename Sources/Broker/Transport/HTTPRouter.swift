@@ -37,7 +37,7 @@ final class HTTPRouter: Sendable {
         }
         if servesInternal && config.health.enabled && path == config.health.handlerPrefix {
             // Unhealthy while the engine cannot serve (e.g. a Redis shard is unreachable).
-            if let redis = node.engine as? RedisEngine, !(await redis.isHealthy()) {
+            if !(await node.engine.isHealthy()) {
                 return .json(Array(#"{"error":"engine unavailable"}"#.utf8), status: .serviceUnavailable)
             }
             return .json(Array("{}".utf8))

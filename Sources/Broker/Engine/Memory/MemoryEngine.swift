@@ -57,6 +57,9 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
         self.sink = sink
     }
 
+    public var needsSubscriptions: Bool { false }
+    public func isHealthy() async -> Bool { true }
+
     public func subscribe(channel: String) async throws {}
     public func unsubscribe(channel: String) async throws {}
     /// After this returns nothing more is delivered to the sink.

@@ -22,8 +22,7 @@ extension RedisEngine {
     ///
     /// - Throws: ``RedisEngineSetupError`` with a message fit to refuse startup with.
     public static func make(
-        config: RedisConfig, clock: BrokerClock = .system, options: Options = Options(),
-        onPositionLost: (@Sendable ([String]) -> Void)? = nil
+        config: RedisConfig, clock: BrokerClock = .system, options: Options = Options()
     ) async throws(RedisEngineSetupError) -> RedisEngine {
         if config.tlsEnabled { throw .badAddress("redis: TLS is not supported by this broker's Redis client") }
         let defaults = RedisEndpoint(
@@ -59,6 +58,6 @@ extension RedisEngine {
             await c.close()
         }
         return RedisEngine(
-            endpoints: endpoints, prefix: config.prefix, clock: clock, options: opts, onPositionLost: onPositionLost)
+            endpoints: endpoints, prefix: config.prefix, clock: clock, options: opts)
     }
 }

@@ -15,7 +15,7 @@ import NIOCore
 /// After a dropped connection the reader reconnects with backoff and resumes after the last ID. When it
 /// cannot be sure it saw everything (a sequence number jumped: the stream was trimmed past its position, or
 /// Redis lost the data, e.g. FLUSHALL or a restart without persistence) it reports the subscribed channels
-/// of that stream through `onPositionLost`; the node must then make those channels' subscribers recover.
+/// of that stream to the sink (`handlePositionLost`), which makes those channels' subscribers recover.
 ///
 /// Expiry follows the injected clock (expire-at times are stored as data and checked by the scripts), with
 /// Redis TTLs as well so that Redis frees what nobody reads.
@@ -52,7 +52,6 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         var started = false
         var readers: [Task<Void, Never>] = []
         var readerConnections: [Int: RedisConnection] = [:]
-        var onPositionLost: (@Sendable ([String]) -> Void)?
     }
 
     public let prefix: String
@@ -68,12 +67,9 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     /// - Parameters:
     ///   - endpoints: one per shard, in a fixed order (the order decides the channel → shard mapping).
     ///   - prefix: the first part of every key; nodes sharing channels must use the same prefix.
-    ///   - onPositionLost: called (from a reader task) with this node's subscribed channels that may have
-    ///     missed deliveries; see ``setPositionLostHandler(_:)``.
     public init(
         endpoints: [RedisEndpoint], prefix: String, clock: BrokerClock = .system, options: Options = Options(),
-        epochSource: @escaping @Sendable () -> String = MemoryEngine.randomEpoch,
-        onPositionLost: (@Sendable ([String]) -> Void)? = nil
+        epochSource: @escaping @Sendable () -> String = MemoryEngine.randomEpoch
     ) {
         precondition(!endpoints.isEmpty, "RedisEngine needs at least one endpoint")
         self.endpoints = endpoints
@@ -86,20 +82,14 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                 endpoint: e, index: i, size: options.poolSize, connectTimeout: options.connectTimeout.timeAmount,
                 ioTimeout: options.ioTimeout.timeAmount)
         }
-        var s = State()
-        s.onPositionLost = onPositionLost
-        self.state = NIOLockedValueBox(s)
+        self.state = NIOLockedValueBox(State())
     }
 
-    /// Sets who is told about channels whose deliveries may have been missed. The node must make every
-    /// local subscription of those channels recover (e.g. treat it as an insufficient state: re-read
-    /// history from the client's position, or ask the client to resubscribe when that is not possible).
-    public func setPositionLostHandler(_ handler: @escaping @Sendable ([String]) -> Void) {
-        state.withLockedValue { $0.onPositionLost = handler }
-    }
 
     /// True when every shard has a live command connection (or has not been needed yet) and its reader is
     /// connected (once started).
+    public var needsSubscriptions: Bool { true }
+
     public func isHealthy() async -> Bool {
         for pool in pools where !(await pool.isHealthy) { return false }
         let (started, readers) = state.withLockedValue { ($0.started, $0.readerConnections) }
@@ -407,13 +397,13 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
 
     private func reportLost(shard: Int, streams: Set<Int>) {
         if streams.isEmpty { return }
-        let (channels, handler) = state.withLockedValue { s in
+        let (channels, sink) = state.withLockedValue { s in
             (
                 s.subscribed.filter { streams.contains(fanoutIndex($0)) && shardIndex($0) == shard }.sorted(),
-                s.onPositionLost
+                s.stopped ? nil : s.sink
             )
         }
-        if !channels.isEmpty { handler?(channels) }
+        if !channels.isEmpty { sink?.handlePositionLost(channels: channels) }
     }
 
     private func process(shard: Int, reply: RESPValue, streamKeys: [[UInt8]], cursors: inout [Cursor]) {
