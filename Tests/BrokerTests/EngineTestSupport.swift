@@ -53,6 +53,8 @@ final class RecordingEngineSink: EngineEventSink {
         var events: [Event] = []
         /// Channels reported through `handlePositionLost`, in order.
         var lostChannels: [String] = []
+        /// Control messages, in arrival order.
+        var controls: [[UInt8]] = []
     }
 
     private let state = Mutex<(recorded: Recorded, waiters: [UInt64: Waiter], nextWaiter: UInt64)>((Recorded(), [:], 0))
@@ -84,8 +86,13 @@ final class RecordingEngineSink: EngineEventSink {
         record { $0.lostChannels += channels }
     }
 
+    func handleControl(_ message: [UInt8]) {
+        record { $0.controls.append(message) }
+    }
+
     var events: [Event] { state.withLock { $0.recorded.events } }
     var lostChannels: [String] { state.withLock { $0.recorded.lostChannels } }
+    var controlTexts: [String] { state.withLock { $0.recorded.controls.map { String(decoding: $0, as: UTF8.self) } } }
 
     /// Suspends until `condition` holds for what was recorded, or `timeout` passes (returns whether it held).
     /// Woken by the recording itself, not by polling.

@@ -795,3 +795,15 @@ struct MemoryEngineTests {
         #expect(try await engine.presence(channel: "room").isEmpty)
     }
 }
+
+@Suite("Engine contract: control channel")
+struct EngineControlContractTests {
+    @Test(arguments: EngineUnderTest.all)
+    func controlMessagesComeBackToTheSenderInOrder(_ kind: EngineUnderTest) async throws {
+        let h = try await EngineHarness.start(kind)
+        for i in 1...20 { try await h.engine.publishControl(Array("c\(i)".utf8)) }
+        #expect(await h.sink.wait(timeout: .seconds(5)) { $0.controls.count == 20 })
+        #expect(h.sink.controlTexts == (1...20).map { "c\($0)" })
+        await h.engine.shutdown()
+    }
+}

@@ -419,6 +419,38 @@ struct RedisEngineTests {
         }
     }
 
+    @Test func controlMessagesReachEveryNodeAndLateNodesStartAtTheEnd() async throws {
+        try await withRedisTestServer { server in
+            let (a, sinkA) = try await Self.node(server, prefix: "ctl", shards: 2)
+            try await a.publishControl(Array("before-b".utf8))
+            #expect(await sinkA.wait(timeout: .seconds(5)) { $0.controls.count == 1 })
+            let (b, sinkB) = try await Self.node(server, prefix: "ctl", shards: 2)
+            try await b.publishControl(Array("from-b".utf8))
+            try await a.publishControl(Array("from-a".utf8))
+            #expect(await sinkA.wait(timeout: .seconds(5)) { $0.controls.count == 3 })
+            #expect(await sinkB.wait(timeout: .seconds(5)) { $0.controls.count == 2 })
+            #expect(sinkA.controlTexts == ["before-b", "from-b", "from-a"])
+            #expect(sinkB.controlTexts == ["from-b", "from-a"])
+            // Messages sent while B's reader is cut off arrive once it has reconnected.
+            let admin = try await server.connect()
+            _ = try await admin.send(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
+            // A's own connections were killed too: its first attempt may fail, a retry reconnects.
+            for attempt in 1...20 {
+                do {
+                    try await a.publishControl(Array("after-kill".utf8))
+                    break
+                } catch {
+                    if attempt == 20 { throw error }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(await sinkB.wait(timeout: .seconds(5)) { $0.controls.count == 3 })
+            #expect(sinkB.controlTexts.last == "after-kill")
+            await a.shutdown()
+            await b.shutdown()
+        }
+    }
+
     @Test func shutdownStopsDeliveryAndPublishing() async throws {
         try await withRedisTestServer { server in
             let (a, sinkA) = try await Self.node(server, prefix: "s")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import base_config, deep_merge, make_token, raw_clients, raw_connected, run, uid
+from conftest import base_config, deep_merge, http_session, make_token, raw_clients, raw_connected, run, uid
 
 
 def _free_port() -> int:
@@ -17,31 +17,58 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class RedisProcess:
+    """A redis-server on a free port in its own directory; can be stopped and started again on the same
+    port and directory (with `persistent`, everything acknowledged survives the restart)."""
+
+    def __init__(self, persistent: bool = False) -> None:
+        self.server = shutil.which("redis-server")
+        assert self.server, "redis-server is not on PATH: run scripts/install-system-deps.sh (apt-get install redis-server)"
+        self.port = _free_port()
+        self.dir = tempfile.mkdtemp(prefix="redis-nodes-")
+        self.persistence = (
+            ["--appendonly", "yes", "--appendfsync", "always", "--save", ""] if persistent
+            else ["--save", "", "--appendonly", "no"]
+        )
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> "RedisProcess":
+        self.proc = subprocess.Popen(
+            [self.server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, *self.persistence],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                pass
+            assert self.proc.poll() is None, "redis-server exited during start-up"
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def redis_url():
-    server = shutil.which("redis-server")
-    assert server, "redis-server is not on PATH: run scripts/install-system-deps.sh (apt-get install redis-server)"
-    port = _free_port()
-    workdir = tempfile.mkdtemp(prefix="redis-nodes-")
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "redis-server did not start"
-        time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
-    shutil.rmtree(workdir, ignore_errors=True)
+    redis = RedisProcess().start()
+    yield redis.url
+    redis.remove()
 
 
 def _redis_config(url: str, prefix: str):
@@ -117,3 +144,168 @@ def test_recovery_after_reconnecting_to_another_node(broker_factory, redis_url):
             assert [p["data"]["n"] for p in rep["publications"]] == [2, 3, 4]
 
     run(main())
+
+
+async def _wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
+    """Re-checks an observable condition of another process (e.g. a node list) until it holds."""
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        assert asyncio.get_running_loop().time() < deadline, f"{what} not reached within {timeout}s"
+        await asyncio.sleep(0.1)
+
+
+def test_three_nodes_share_info_channels_and_connection_actions(broker_factory, redis_url):
+    cfg = _redis_config(redis_url, "three-" + uid())
+    a = broker_factory(cfg, name="three-a")
+    b = broker_factory(cfg, name="three-b")
+    c = broker_factory(cfg, name="three-c")
+
+    async def main():
+        ch1, ch2, ch3 = ("chat:three-" + uid() for _ in range(3))
+        user = "alice-" + uid()
+        async with raw_clients() as open_ws:
+            on_a, conn_a = await raw_connected(open_ws, a, user)
+            on_b, _ = await raw_connected(open_ws, b, "bob-" + uid())
+            assert "subscribe" in await on_a.call("subscribe", {"channel": ch1})
+            assert "subscribe" in await on_b.call("subscribe", {"channel": ch2})
+
+            # Every node lists all three with their counters (heartbeats over Redis, every 3 s).
+            async def three_nodes():
+                nodes = (await c.aapi("info", {}))["result"]["nodes"]
+                return nodes if len(nodes) == 3 and sum(n["num_clients"] for n in nodes) == 2 else None
+
+            nodes = await _wait_for(three_nodes, what="3 nodes with 2 clients in info")
+            assert len({n["uid"] for n in nodes}) == 3
+            assert sorted(n["num_subs"] for n in nodes) == [0, 1, 1]
+
+            # `channels` asked on C counts the subscribers held by A and B.
+            chans = (await c.aapi("channels", {"pattern": "chat:three-*"}))["result"]["channels"]
+            assert chans == {ch1: {"num_clients": 1}, ch2: {"num_clients": 1}}, chans
+
+            # A publication through C reaches the clients on A and B.
+            await c.aapi("publish", {"channel": ch1, "data": {"via": "c"}})
+            assert (await on_a.pubs(ch1, 1))[0]["data"] == {"via": "c"}
+
+            # Server-side subscribe through B reaches alice's connection on A.
+            assert await b.aapi("subscribe", {"user": user, "channel": ch3}) == {"result": {}}
+            push = await on_a.push(lambda p: p.get("channel") == ch3 and "subscribe" in p)
+            assert push["channel"] == ch3
+
+            # Unsubscribe through C.
+            assert await c.aapi("unsubscribe", {"user": user, "channel": ch1}) == {"result": {}}
+            push = await on_a.push(lambda p: p.get("channel") == ch1 and "unsubscribe" in p)
+            assert push["unsubscribe"]["code"] == 2000
+
+            # Disconnect through B, sparing nobody but the listed client.
+            assert await b.aapi("disconnect", {"user": user, "disconnect": {"code": 4321, "reason": "moved"}}) == {"result": {}}
+            assert await on_a.expect_close() == (4321, "moved")
+            assert await on_b.is_open_after(0.3)
+
+            # A node that stops says so: the others drop it from `info` without waiting for heartbeats.
+            c.stop()
+
+            async def two_nodes():
+                return len((await a.aapi("info", {}))["result"]["nodes"]) == 2
+
+            await _wait_for(two_nodes, timeout=3, what="stopped node gone from info")
+
+    run(main())
+
+
+def test_client_recovers_on_another_node_after_its_node_is_killed(broker_factory, redis_url):
+    cfg = _redis_config(redis_url, "kill-" + uid())
+    a = broker_factory(cfg, name="kill-a")
+    b = broker_factory(cfg, name="kill-b")
+
+    async def main():
+        ch = "chat:kill-" + uid()
+        async with raw_clients() as open_ws:
+            client, _ = await raw_connected(open_ws, a)
+            res = (await client.call("subscribe", {"channel": ch}))["subscribe"]
+            await b.aapi("publish", {"channel": ch, "data": {"n": 1}})
+            first = await client.pubs(ch, 1)
+            a.proc.kill()  # SIGKILL: no goodbye, no flush
+            assert await client.expect_close() == (1006, "")
+            for n in range(2, 12):
+                await b.aapi("publish", {"channel": ch, "data": {"n": n}})
+            again, _ = await raw_connected(open_ws, b)
+            rep = (await again.call(
+                "subscribe", {"channel": ch, "recover": True, "epoch": res["epoch"], "offset": first[0]["offset"]}))["subscribe"]
+            assert rep.get("recovered") is True, rep
+            assert [p["data"]["n"] for p in rep["publications"]] == list(range(2, 12))
+            await b.aapi("publish", {"channel": ch, "data": {"n": 12}})
+            assert (await again.pubs(ch, 1))[0]["data"] == {"n": 12}
+
+    run(main())
+
+
+def test_redis_restart_with_persistence_loses_no_acknowledged_publication(broker_factory):
+    redis = RedisProcess(persistent=True).start()
+    try:
+        cfg = _redis_config(redis.url, "restart-" + uid())
+        a = broker_factory(cfg, name="restart-a")
+        b = broker_factory(cfg, name="restart-b")
+
+        async def health(node) -> int:
+            import asyncio
+
+            def get():
+                try:
+                    return http_session().get(f"{node.http_url}/health", timeout=2).status_code
+                except Exception:
+                    return 0
+
+            return await asyncio.to_thread(get)
+
+        async def main():
+            ch = "chat:restart-" + uid()
+            total, restart_after = 120, 40
+            async with raw_clients() as open_ws:
+                client, _ = await raw_connected(open_ws, a)
+                assert "subscribe" in await client.call("subscribe", {"channel": ch})
+                acked = []
+                for n in range(1, total + 1):
+                    if n == restart_after + 1:
+                        redis.stop()
+                        await _wait_for(lambda: _is(health(a), 503), what="/health 503 while Redis is down")
+                        body = http_session().get(f"{a.http_url}/health", timeout=2).json()
+                        shard = body["engine"]["shards"][0]
+                        assert shard["up"] is False and shard["error"] and shard["address"].endswith(f":{redis.port}"), body
+                        redis.start()
+                    # A publish that fails (Redis down) is retried with the same idempotency key, so a
+                    # retry after an unknown outcome cannot publish twice.
+                    while True:
+                        rep = await b.aapi("publish", {"channel": ch, "data": {"n": n}, "idempotency_key": f"k{n}"})
+                        if "result" in rep:
+                            break
+                        await asyncio_sleep(0.05)
+                    acked.append(rep["result"]["offset"])
+                assert acked == list(range(1, total + 1))
+                got = await client.pubs(ch, total, timeout=15)
+                assert [p["data"]["n"] for p in got] == list(range(1, total + 1))
+                assert [p["offset"] for p in got] == list(range(1, total + 1))
+                assert await client.is_open_after(0.3)
+                assert not [m for m in client.buffer if "push" in m and "pub" in m["push"]], "duplicates delivered"
+                await _wait_for(lambda: _is(health(a), 200), what="/health 200 after Redis is back")
+                metrics = http_session().get(f"{a.http_url}/metrics", timeout=2).text
+                up = [l for l in metrics.splitlines() if l.startswith("broker_engine_shard_up{")]
+                assert len(up) == 1 and float(up[0].rsplit(" ", 1)[1]) == 1 and f':{redis.port}"' in up[0], up
+
+        run(main(), timeout=90)
+    finally:
+        redis.remove()
+
+
+async def _is(awaitable, expected) -> bool:
+    return (await awaitable) == expected
+
+
+async def asyncio_sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)

@@ -66,6 +66,8 @@ public protocol EngineEventSink: AnyObject, Sendable {
     /// The engine could not deliver everything published to these channels (e.g. Redis lost a fan-out
     /// stream): their positioned subscribers must recover from history.
     func handlePositionLost(channels: [String])
+    /// A node-to-node control message (see ``ControlMessage``), published by any node, this one included.
+    func handleControl(_ message: [UInt8])
 }
 
 /// Publish/subscribe and history: the seam between one node and many.
@@ -93,8 +95,11 @@ public protocol PubSubEngine: Sendable {
     /// Whether deliveries depend on `subscribe(channel:)`/`unsubscribe(channel:)` (false when the engine
     /// hands every publication to the sink anyway, as the in-process memory engine does).
     var needsSubscriptions: Bool { get }
-    /// False while the engine cannot serve (e.g. a Redis shard is unreachable); `/health` reports it.
-    func isHealthy() async -> Bool
+    /// Whether the engine can serve, per part (e.g. per Redis shard); `/health` and the metrics report it.
+    func health() async -> EngineHealth
+    /// Hands `message` to the sink of every node sharing this engine, this one included. Best effort:
+    /// control messages carry server-API actions, heartbeats and surveys, never publications.
+    func publishControl(_ message: [UInt8]) async throws
 }
 
 /// Who is subscribed to a channel, across all nodes.
@@ -104,4 +109,35 @@ public protocol PresenceEngine: Sendable {
     /// Client ID → info.
     func presence(channel: String) async throws -> [String: ClientInfo]
     func presenceStats(channel: String) async throws -> PresenceStats
+}
+
+/// The engine's state as `/health` and the metrics show it.
+public struct EngineHealth: Sendable, Equatable {
+    public struct Shard: Sendable, Equatable {
+        /// `host:port` of the shard's server.
+        public var address: String
+        public var up: Bool
+        /// Why it is down, when known.
+        public var error: String?
+
+        public init(address: String, up: Bool, error: String? = nil) {
+            self.address = address
+            self.up = up
+            self.error = error
+        }
+    }
+
+    /// Empty for an in-process engine, which is always up.
+    public var shards: [Shard]
+
+    public init(shards: [Shard] = []) {
+        self.shards = shards
+    }
+
+    public var isHealthy: Bool { shards.allSatisfy(\.up) }
+}
+
+extension PubSubEngine {
+    /// False while the engine cannot serve (e.g. a Redis shard is unreachable).
+    public func isHealthy() async -> Bool { await health().isHealthy }
 }

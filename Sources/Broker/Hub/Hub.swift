@@ -16,6 +16,8 @@ public final class Hub: EngineEventSink, @unchecked Sendable {
     /// Told when the node gains its first / loses its last subscriber on a channel (the engine's interest).
     private let interestChanged: (@Sendable (String, Bool) -> Void)?
     let metrics: BrokerMetrics
+    /// The node's handler of control messages, set once the node exists.
+    private let controlReceiver = NIOLockedValueBox<(@Sendable ([UInt8]) -> Void)?>(nil)
 
     init(eventLoops: [any EventLoop], metrics: BrokerMetrics, interestChanged: (@Sendable (String, Bool) -> Void)?) {
         self.metrics = metrics
@@ -105,6 +107,14 @@ public final class Hub: EngineEventSink, @unchecked Sendable {
                 for channel in channels { loopHub.positionLost(channel: channel) }
             }
         }
+    }
+
+    func setControlReceiver(_ receiver: @escaping @Sendable ([UInt8]) -> Void) {
+        controlReceiver.withLockedValue { $0 = receiver }
+    }
+
+    public func handleControl(_ message: [UInt8]) {
+        controlReceiver.withLockedValue { $0 }?(message)
     }
 
     private func dispatch(_ push: PreparedPush, mask: UInt64) {

@@ -28,6 +28,10 @@ public final class Node: Sendable {
     private let clientCount = NIOLockedValueBox(0)
     private let userConnections = NIOLockedValueBox([String: Int]())
     private let draining = NIOLockedValueBox(false)
+    /// Other nodes heard through the control channel.
+    let nodes = NodeRegistry(maxAgeMillis: 3 * Node.heartbeatInterval.milliseconds + 1_000)
+    let surveys = SurveyCollector()
+    let heartbeat = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     public init(
         config: BrokerConfig, engine: any PubSubEngine & PresenceEngine, eventLoops: [any EventLoop],
@@ -66,11 +70,13 @@ public final class Node: Sendable {
             })
             reconciler.hub = hub
         }
+        hub.setControlReceiver { [weak self] message in self?.handleControl(message) }
     }
 
     /// Starts the engine's delivery and the per-loop timers.
     public func start() async throws {
         try await engine.start(sink: hub)
+        startHeartbeat()
         let clock = self.clock
         for loopHub in hub.loops {
             loopHub.eventLoop.execute {
@@ -156,6 +162,7 @@ public final class Node: Sendable {
     /// Disconnects every client with `disconnect` (3001 shutdown by default) and stops the timers.
     public func shutdown(disconnect: Disconnect = .shutdown) async {
         draining.withLockedValue { $0 = true }
+        await stopHeartbeat()
         var futures: [EventLoopFuture<Void>] = []
         for loopHub in hub.loops {
             futures.append(

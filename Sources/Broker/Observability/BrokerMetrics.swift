@@ -29,4 +29,12 @@ public struct BrokerMetrics: Sendable {
         apiErrors = Counter(label: "centrifugo_api_num_errors")
         clientErrors = Counter(label: "centrifugo_client_num_reply_errors")
     }
+
+    /// One gauge per engine shard: 1 while it can serve, 0 while not.
+    public func record(_ health: EngineHealth) {
+        for (i, shard) in health.shards.enumerated() {
+            Gauge(label: "broker_engine_shard_up", dimensions: [("shard", String(i)), ("address", shard.address)])
+                .record(shard.up ? 1 : 0)
+        }
+    }
 }

@@ -76,49 +76,53 @@ extension ServerAPI {
         }
     }
 
-    func subscribe(_ r: APIRequestReader) async throws -> [UInt8] {
-        let channel = try r.required("channel")
-        _ = try resolve(channel)
-        let info = try r.payload("info")
-        let data = try r.payload("data")
-        let expireAt = try r.int("expire_at")
-        let since = try r.position("recover_since")
-        _ = try await forSessions(r) { s in
-            s.serverSubscribe(channel: channel, info: info, data: data, expireAt: expireAt, recoverSince: since, override: nil)
-        }
+    /// A connection action (`subscribe`, `unsubscribe`, `disconnect`, `refresh`): applied to this node's
+    /// connections, then sent to every other node for theirs (the request was validated here first).
+    func act(_ method: String, _ r: APIRequestReader) async throws -> [UInt8] {
+        try await applyHere(method: method, r)
+        await node.sendControl(.action(method: method, params: r.object))
         return Array("{}".utf8)
     }
 
-    func unsubscribe(_ r: APIRequestReader) async throws -> [UInt8] {
-        let channel = try r.required("channel")
-        _ = try resolve(channel)
-        _ = try await forSessions(r) { s in s.serverUnsubscribe(channel: channel) }
-        return Array("{}".utf8)
-    }
-
-    func disconnect(_ r: APIRequestReader) async throws -> [UInt8] {
-        var d = Disconnect.forceNoReconnect
-        if let v = r.object["disconnect"], !v.isNull {
-            let dr = try APIRequestReader(v)
-            if let code = try dr.int("code") {
-                guard code > 0 && code < 65536 else { throw APIError.badRequest }
-                d = Disconnect(code: UInt16(code), reason: try dr.string("reason"))
+    /// Applies a connection action to the matching connections of this node.
+    func applyHere(method: String, _ r: APIRequestReader) async throws {
+        switch method {
+        case "subscribe":
+            let channel = try r.required("channel")
+            _ = try resolve(channel)
+            let info = try r.payload("info")
+            let data = try r.payload("data")
+            let expireAt = try r.int("expire_at")
+            let since = try r.position("recover_since")
+            _ = try await forSessions(r) { s in
+                s.serverSubscribe(channel: channel, info: info, data: data, expireAt: expireAt, recoverSince: since, override: nil)
             }
+        case "unsubscribe":
+            let channel = try r.required("channel")
+            _ = try resolve(channel)
+            _ = try await forSessions(r) { s in s.serverUnsubscribe(channel: channel) }
+        case "disconnect":
+            var d = Disconnect.forceNoReconnect
+            if let v = r.object["disconnect"], !v.isNull {
+                let dr = try APIRequestReader(v)
+                if let code = try dr.int("code") {
+                    guard code > 0 && code < 65536 else { throw APIError.badRequest }
+                    d = Disconnect(code: UInt16(code), reason: try dr.string("reason"))
+                }
+            }
+            let whitelist = Set(try r.stringArray("whitelist"))
+            let disconnect = d
+            _ = try await forSessions(r) { s in
+                if !whitelist.contains(s.clientID) { s.close(disconnect) }
+            }
+        case "refresh":
+            let expired = try r.bool("expired")
+            let expireAt = try r.int("expire_at")
+            let info = try r.payload("info")
+            _ = try await forSessions(r) { s in s.serverRefresh(expired: expired, expireAt: expireAt, info: info) }
+        default:
+            throw APIError.notFound
         }
-        let whitelist = Set(try r.stringArray("whitelist"))
-        let disconnect = d
-        _ = try await forSessions(r) { s in
-            if !whitelist.contains(s.clientID) { s.close(disconnect) }
-        }
-        return Array("{}".utf8)
-    }
-
-    func refresh(_ r: APIRequestReader) async throws -> [UInt8] {
-        let expired = try r.bool("expired")
-        let expireAt = try r.int("expire_at")
-        let info = try r.payload("info")
-        _ = try await forSessions(r) { s in s.serverRefresh(expired: expired, expireAt: expireAt, info: info) }
-        return Array("{}".utf8)
     }
 
     func presence(_ r: APIRequestReader) async throws -> [UInt8] {
@@ -232,7 +236,7 @@ extension ServerAPI {
 
     func channels(_ r: APIRequestReader) async throws -> [UInt8] {
         let pattern = try r.string("pattern")
-        let counts = await node.channelCounts()
+        let counts = await node.clusterChannelCounts()
         var w = JSONWriter()
         w.raw("{\"channels\":{")
         var first = true
@@ -249,23 +253,32 @@ extension ServerAPI {
         return w.bytes
     }
 
-    func info() -> [UInt8] {
+    /// Every live node (this one first), as heard through their heartbeats.
+    func info() async -> [UInt8] {
+        let nodes = await node.clusterInfo()
         var w = JSONWriter()
-        w.raw("{\"nodes\":[{\"uid\":")
-        w.string(node.id)
-        w.raw(",\"name\":")
-        w.string(node.name)
-        w.raw(",\"version\":")
-        w.string(Node.version)
-        w.raw(",\"num_clients\":")
-        w.int(node.numClients)
-        w.raw(",\"num_users\":")
-        w.int(node.numUsers)
-        w.raw(",\"num_channels\":")
-        w.int(node.hub.channelCount)
-        w.raw(",\"uptime\":")
-        w.int(max(0, (node.clock.nowMillis() - node.startedAt) / 1000))
-        w.raw("}]}")
+        w.raw("{\"nodes\":[")
+        for (i, n) in nodes.enumerated() {
+            if i > 0 { w.raw(UInt8(ascii: ",")) }
+            w.raw("{\"uid\":")
+            w.string(n.uid)
+            w.raw(",\"name\":")
+            w.string(n.name)
+            w.raw(",\"version\":")
+            w.string(n.version)
+            w.raw(",\"num_clients\":")
+            w.int(n.numClients)
+            w.raw(",\"num_users\":")
+            w.int(n.numUsers)
+            w.raw(",\"num_channels\":")
+            w.int(n.numChannels)
+            w.raw(",\"uptime\":")
+            w.int(n.uptime)
+            w.raw(",\"num_subs\":")
+            w.int(n.numSubs)
+            w.raw(UInt8(ascii: "}"))
+        }
+        w.raw("]}")
         return w.bytes
     }
 

@@ -88,16 +88,16 @@ public final class ServerAPI: Sendable {
             switch method {
             case "publish": return try await publish(r)
             case "broadcast": return try await broadcast(r)
-            case "subscribe": return try await subscribe(r)
-            case "unsubscribe": return try await unsubscribe(r)
-            case "disconnect": return try await disconnect(r)
-            case "refresh": return try await refresh(r)
+            case "subscribe": return try await act("subscribe", r)
+            case "unsubscribe": return try await act("unsubscribe", r)
+            case "disconnect": return try await act("disconnect", r)
+            case "refresh": return try await act("refresh", r)
             case "presence": return try await presence(r)
             case "presence_stats": return try await presenceStats(r)
             case "history": return try await history(r)
             case "history_remove": return try await historyRemove(r)
             case "channels": return try await channels(r)
-            case "info": return info()
+            case "info": return await info()
             case "batch": return try await batch(r)
             default: throw APIError.notFound
             }

@@ -36,11 +36,13 @@ final class HTTPRouter: Sendable {
             return await api.handleHTTP(method: method, headers: head.headers, query: query, body: body)
         }
         if servesInternal && config.health.enabled && path == config.health.handlerPrefix {
-            // Unhealthy while the engine cannot serve (e.g. a Redis shard is unreachable).
-            if !(await node.engine.isHealthy()) {
-                return .json(Array(#"{"error":"engine unavailable"}"#.utf8), status: .serviceUnavailable)
-            }
-            return .json(Array("{}".utf8))
+            // Unhealthy while the engine cannot serve (e.g. a Redis shard is unreachable); the body names
+            // each shard's state so an operator sees which one.
+            let health = await node.engine.health()
+            node.metrics.record(health)
+            if health.shards.isEmpty { return .json(Array("{}".utf8)) }
+            let body = HTTPRouter.encode(health)
+            return .json(body, status: health.isHealthy ? .ok : .serviceUnavailable)
         }
         if servesInternal && config.prometheus.enabled && path == config.prometheus.handlerPrefix, let registry = metricsRegistry {
             var out: [UInt8] = []
@@ -48,6 +50,29 @@ final class HTTPRouter: Sendable {
             return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: out)
         }
         return .json(Array(#"{"error":"not found"}"#.utf8), status: .notFound)
+    }
+
+    static func encode(_ health: EngineHealth) -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{\"engine\":{\"healthy\":")
+        w.bool(health.isHealthy)
+        w.raw(",\"shards\":[")
+        for (i, shard) in health.shards.enumerated() {
+            if i > 0 { w.raw(UInt8(ascii: ",")) }
+            w.raw("{\"shard\":")
+            w.int(i)
+            w.raw(",\"address\":")
+            w.string(shard.address)
+            w.raw(",\"up\":")
+            w.bool(shard.up)
+            if let error = shard.error {
+                w.raw(",\"error\":")
+                w.string(error)
+            }
+            w.raw(UInt8(ascii: "}"))
+        }
+        w.raw("]}}")
+        return w.bytes
     }
 
     static func split(_ uri: String) -> (path: String, query: String) {

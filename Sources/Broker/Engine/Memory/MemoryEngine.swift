@@ -58,7 +58,13 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
     }
 
     public var needsSubscriptions: Bool { false }
-    public func isHealthy() async -> Bool { true }
+    public func health() async -> EngineHealth { EngineHealth() }
+
+    /// One process, one node: control messages come straight back to this node's sink.
+    public func publishControl(_ message: [UInt8]) async throws {
+        if stopped.withLockedValue({ $0 }) { return }
+        sink?.handleControl(message)
+    }
 
     public func subscribe(channel: String) async throws {}
     public func unsubscribe(channel: String) async throws {}

@@ -34,6 +34,8 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         /// How long one `XREAD` blocks; also the period of the reader's check for lost streams.
         public var readBlock: Duration = .seconds(1)
         public var readCount = 512
+        /// Approximate MAXLEN of the control stream.
+        public var controlMaxLength = 10_000
         /// The longest pause between reconnect attempts of a reader.
         public var maxReconnectDelay: Duration = .seconds(2)
 
@@ -86,17 +88,24 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     }
 
 
-    /// True when every shard has a live command connection (or has not been needed yet) and its reader is
-    /// connected (once started).
     public var needsSubscriptions: Bool { true }
 
-    public func isHealthy() async -> Bool {
-        for pool in pools where !(await pool.isHealthy) { return false }
+    /// A shard is up when it has a live command connection (or has not needed one yet) and, once started,
+    /// its fan-out reader is connected.
+    public func health() async -> EngineHealth {
         let (started, readers) = state.withLockedValue { ($0.started, $0.readerConnections) }
-        if started {
-            for i in pools.indices where readers[i]?.isActive != true { return false }
+        var shards: [EngineHealth.Shard] = []
+        for (i, pool) in pools.enumerated() {
+            let e = endpoints[i]
+            var up = await pool.isHealthy
+            var error = await pool.lastError
+            if up && started && readers[i]?.isActive != true {
+                up = false
+                error = error ?? "fan-out reader not connected"
+            }
+            shards.append(EngineHealth.Shard(address: "\(e.host):\(e.port)", up: up, error: up ? nil : (error ?? "unreachable")))
         }
-        return true
+        return EngineHealth(shards: shards)
     }
 
     // MARK: Keys
@@ -106,6 +115,8 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     private func streamKey(_ ch: String) -> [UInt8] { key("stream", ch) }
     private func fanoutKey(shard: Int, stream k: Int) -> [UInt8] { key("fanout", String(shard), String(k)) }
     private func seqKey(shard: Int, stream k: Int) -> [UInt8] { key("fanout", String(shard), String(k), "seq") }
+    /// Node-to-node control messages: one stream, on the first shard, read by every node's first reader.
+    private var controlKey: [UInt8] { key("control") }
 
     private func shardIndex(_ channel: String) -> Int { RedisSharding.shard(of: channel, shards: pools.count) }
     private func fanoutIndex(_ channel: String) -> Int { RedisSharding.stream(of: channel, streams: options.fanoutStreams) }
@@ -133,8 +144,11 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                 initial.append(try await cursors(shard: shard, via: nil))
             }
         }
+        let controlStart = try await controlCursor()
         let tasks = pools.indices.map { shard in
-            Task { [initial] in await self.runReader(shard: shard, cursors: initial[shard]) }
+            Task { [initial] in
+                await self.runReader(shard: shard, cursors: initial[shard], control: shard == 0 ? controlStart : nil)
+            }
         }
         state.withLockedValue {
             $0.readers = tasks
@@ -191,6 +205,23 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         let epoch = parts[1].string ?? ""
         let fromCache = Self.uint(parts[2]) == 1
         return PublishResult(position: offset == 0 ? nil : StreamPosition(offset: offset, epoch: epoch), fromCache: fromCache)
+    }
+
+    /// Appends to the control stream (trimmed to about `controlMaxLength` entries): every node's first
+    /// reader hands it to its sink. Control is best effort, so no sequence numbers.
+    public func publishControl(_ message: [UInt8]) async throws {
+        if isStopped { throw EngineError.unavailable("engine stopped") }
+        _ = try await pools[0].send([
+            Self.a("XADD"), controlKey, Self.a("MAXLEN"), Self.a("~"), Self.a(String(options.controlMaxLength)), Self.a("*"),
+            Self.a("d"), message,
+        ])
+    }
+
+    /// The ID of the control stream's newest entry ("0-0" when empty): a node reads what comes after it.
+    private func controlCursor() async throws -> String {
+        let reply = try await pools[0].send([Self.a("XREVRANGE"), controlKey, Self.a("+"), Self.a("-"), Self.a("COUNT"), Self.a("1")])
+        guard let first = reply.elements?.first?.elements?.first?.string else { return "0-0" }
+        return first
     }
 
     public func publishJoin(channel: String, info: ClientInfo) async throws {
@@ -334,8 +365,10 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         return out
     }
 
-    private func runReader(shard: Int, cursors initial: [Cursor]) async {
+    /// `control`: where to start reading the control stream (only the first shard's reader reads it).
+    private func runReader(shard: Int, cursors initial: [Cursor], control: String?) async {
         var cursors = initial
+        var controlID = control
         var delay = Duration.milliseconds(50)
         let streamKeys = (0..<options.fanoutStreams).map { fanoutKey(shard: shard, stream: $0) }
         while !isStopped {
@@ -366,14 +399,15 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                     let args: [[UInt8]] =
                         [Self.a("XREAD"), Self.a("COUNT"), Self.a(String(options.readCount)), Self.a("BLOCK"),
                          Self.a(String(options.readBlock.milliseconds)), Self.a("STREAMS")]
-                        + streamKeys + cursors.map { Self.a($0.id) }
+                        + streamKeys + (controlID == nil ? [] : [controlKey])
+                        + cursors.map { Self.a($0.id) } + (controlID.map { [Self.a($0)] } ?? [])
                     let reply = try await conn.send(bytes: args)
                     if reply.isNull {
                         let remote = try? await self.cursors(shard: shard, via: conn)
                         checkLost(shard: shard, cursors: &cursors, remote: remote)
                         continue
                     }
-                    process(shard: shard, reply: reply, streamKeys: streamKeys, cursors: &cursors)
+                    process(shard: shard, reply: reply, streamKeys: streamKeys, cursors: &cursors, controlID: &controlID)
                 }
             } catch {
                 await conn.close()
@@ -406,7 +440,9 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         if !channels.isEmpty { sink?.handlePositionLost(channels: channels) }
     }
 
-    private func process(shard: Int, reply: RESPValue, streamKeys: [[UInt8]], cursors: inout [Cursor]) {
+    private func process(
+        shard: Int, reply: RESPValue, streamKeys: [[UInt8]], cursors: inout [Cursor], controlID: inout String?
+    ) {
         var perStream: [(RESPValue, RESPValue)] = []
         if case .map(let m) = reply {
             perStream = m.map { ($0.key, $0.value) }
@@ -416,7 +452,12 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             }
         }
         var lostStreams: Set<Int> = []
+        let controlKey = self.controlKey
         for (keyValue, entriesValue) in perStream {
+            if controlID != nil, keyValue.bytes == controlKey, let entries = entriesValue.elements {
+                processControl(entries, controlID: &controlID)
+                continue
+            }
             guard let keyBytes = keyValue.bytes, let k = streamKeys.firstIndex(of: keyBytes),
                 let entries = entriesValue.elements
             else { continue }
@@ -438,6 +479,16 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             }
         }
         reportLost(shard: shard, streams: lostStreams)
+    }
+
+    private func processControl(_ entries: [RESPValue], controlID: inout String?) {
+        for entry in entries {
+            guard let e = entry.elements, e.count == 2, let id = e[0].string, let flat = e[1].elements else { continue }
+            controlID = id
+            guard flat.count >= 2, flat[0].string == "d", let data = flat[1].bytes else { continue }
+            let sink = state.withLockedValue { $0.stopped ? nil : $0.sink }
+            sink?.handleControl(data)
+        }
     }
 
     private func deliver(channel: String, kind: String, data: [UInt8], fields: [String: RESPValue]) {
