@@ -113,7 +113,7 @@ private let fullConfigJSON = """
       "engine": {
         "type": "redis",
         "redis": {"address": ["redis://a:6379", "redis://b:6379"], "prefix": "pfx", "connect_timeout": "3s",
-                  "io_timeout": "5s", "db": 2, "user": "u", "password": "p", "tls": {"enabled": true},
+                  "io_timeout": "5s", "db": 2, "user": "u", "password": "p", "tls": {"enabled": true, "server_ca_pem_file": "/ca.pem", "server_name": "redis.internal"},
                   "force_resp2": true, "presence_ttl": "90s"}
       },
       "health": {"enabled": true, "handler_prefix": "/healthz"},
@@ -260,7 +260,9 @@ private func expectedFullConfig() -> BrokerConfig {
     c.engine.redis.db = 2
     c.engine.redis.user = "u"
     c.engine.redis.password = "p"
-    c.engine.redis.tlsEnabled = true
+    c.engine.redis.tls.enabled = true
+    c.engine.redis.tls.serverCAPEMFile = "/ca.pem"
+    c.engine.redis.tls.serverName = "redis.internal"
     c.engine.redis.forceResp2 = true
     c.engine.redis.presenceTTL = .seconds(90)
 
@@ -636,7 +638,7 @@ private let base64URLCases: [([UInt8], String)] = [
         #expect(c.websocket.messageSizeLimit == 1024)
         #expect(c.engine.type == "redis")
         #expect(c.engine.redis.address == ["redis://a:6379", "redis://b:6379"])
-        #expect(c.engine.redis.tlsEnabled)
+        #expect(c.engine.redis.tls.enabled)
         #expect(c.health.enabled)
         #expect(c.prometheus.handlerPrefix == "/m")
         #expect(c.admin.password == "pw")

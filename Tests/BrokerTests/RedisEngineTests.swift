@@ -120,7 +120,9 @@ struct RedisEngineTests {
             try RedisEndpoint.parse("redis://user:p%40ss:x@h:7000/3")
                 == RedisEndpoint(host: "h", port: 7000, username: "user", password: "p%40ss:x", database: 3))
         #expect(try RedisEndpoint.parse("redis://:secret@h") == RedisEndpoint(host: "h", password: "secret"))
-        #expect(throws: EngineError.self) { try RedisEndpoint.parse("rediss://h:1") }
+        var tls = RedisEndpoint(host: "h", port: 1)
+        tls.wantsTLS = true
+        #expect(try RedisEndpoint.parse("rediss://h:1") == tls)
         #expect(throws: EngineError.self) { try RedisEndpoint.parse("h:notaport") }
         #expect(throws: EngineError.self) { try RedisEndpoint.parse("redis://h/x") }
     }
@@ -392,8 +394,15 @@ struct RedisEngineTests {
                 if case .capability(let inner) = error, case .unreachable = inner { unreachable = true }
                 #expect(unreachable, "\(error)")
             }
+            // TLS to a plain-text server: refused, and the message says it was the TLS session.
             config.address = ["rediss://127.0.0.1:\(server.port)"]
-            await #expect(throws: RedisEngineSetupError.self) { try await RedisEngine.make(config: config) }
+            config.connectTimeout = .seconds(2)
+            do throws(RedisEngineSetupError) {
+                _ = try await RedisEngine.make(config: config)
+                Issue.record("TLS to a plain server must refuse")
+            } catch {
+                #expect(error.description.contains("TLS"), "\(error)")
+            }
         }
     }
 

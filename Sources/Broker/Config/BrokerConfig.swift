@@ -198,9 +198,28 @@ public struct RedisConfig: Sendable, Equatable {
     public var db: Int = 0
     public var user: String = ""
     public var password: String = ""
-    public var tlsEnabled = false
+    public var tls = TLSClientConfig()
     public var forceResp2 = false
     public var presenceTTL: Duration = .seconds(60)
+    public init() {}
+}
+
+/// Centrifugo's TLS object, client side (how the broker connects to a server such as Redis). Each PEM comes
+/// inline (`cert_pem`) or from a file (`cert_pem_file`).
+public struct TLSClientConfig: Sendable, Equatable {
+    public var enabled = false
+    /// Client certificate and key, for servers that ask for one (mutual TLS).
+    public var certPEM: String = ""
+    public var keyPEM: String = ""
+    public var certPEMFile: String = ""
+    public var keyPEMFile: String = ""
+    /// The CA that signed the server's certificate; the system's roots when empty.
+    public var serverCAPEM: String = ""
+    public var serverCAPEMFile: String = ""
+    /// Name to check the server's certificate against (and to send as SNI); the address's host when empty.
+    public var serverName: String = ""
+    /// Accepts any server certificate: for tests only.
+    public var insecureSkipVerify = false
     public init() {}
 }
 

@@ -92,7 +92,15 @@ enum BrokerConfigSchema {
             .value("engine.redis.db", \.engine.redis.db, .int),
             .value("engine.redis.user", \.engine.redis.user, .string),
             .value("engine.redis.password", \.engine.redis.password, .string),
-            .value("engine.redis.tls.enabled", \.engine.redis.tlsEnabled, .bool),
+            .value("engine.redis.tls.enabled", \.engine.redis.tls.enabled, .bool),
+            .value("engine.redis.tls.cert_pem", \.engine.redis.tls.certPEM, .string),
+            .value("engine.redis.tls.key_pem", \.engine.redis.tls.keyPEM, .string),
+            .value("engine.redis.tls.cert_pem_file", \.engine.redis.tls.certPEMFile, .string),
+            .value("engine.redis.tls.key_pem_file", \.engine.redis.tls.keyPEMFile, .string),
+            .value("engine.redis.tls.server_ca_pem", \.engine.redis.tls.serverCAPEM, .string),
+            .value("engine.redis.tls.server_ca_pem_file", \.engine.redis.tls.serverCAPEMFile, .string),
+            .value("engine.redis.tls.server_name", \.engine.redis.tls.serverName, .string),
+            .value("engine.redis.tls.insecure_skip_verify", \.engine.redis.tls.insecureSkipVerify, .bool),
             .value("engine.redis.force_resp2", \.engine.redis.forceResp2, .bool),
             .value("engine.redis.presence_ttl", \.engine.redis.presenceTTL, .duration),
             .value("health.enabled", \.health.enabled, .bool),
@@ -224,10 +232,6 @@ enum BrokerConfigSchema {
         "usage_stats", "pid_file", "enable_unreleased_features",
     ]
 
-    /// Keys of Centrifugo's TLS config objects (besides `enabled`).
-    private static let tlsKeys = [
-        "cert_pem", "key_pem", "server_ca_pem", "client_ca_pem", "insecure_skip_verify", "server_name",
-    ]
 
     /// Channel option keys that exist in Centrifugo v6 OSS but are not implemented here.
     static let acceptedChannelOptionKeys = [
@@ -258,7 +262,7 @@ enum BrokerConfigSchema {
             "sentinel_master_name", "sentinel_client_name", "sentinel_tls", "replica_client",
             "history_use_lists", "presence_hash_field_ttl", "presence_user_mapping",
         ].map { "engine.redis." + $0 }
-        paths += tlsKeys.map { "engine.redis.tls." + $0 }
+        paths.append("engine.redis.tls.client_ca_pem")
         paths += ["instrument_http_handlers", "recovered_publications_histogram", "native_histograms"]
             .map { "prometheus." + $0 }
         paths += ["web_path", "web_proxy_address"].map { "admin." + $0 }

@@ -57,7 +57,13 @@ public enum RedisCapabilityError: Error, Sendable, Equatable, CustomStringConver
     public var description: String {
         switch self {
         case .unreachable(let address, let cause):
-            "redis at \(address) failed during the capability check: \(cause) — check that it is up and reachable"
+            if cause.description.contains("TLS handshake failed") {
+                "redis at \(address) refused the TLS session: \(cause) — check engine.redis.tls (server_ca_pem for the "
+                    + "CA that signed the server's certificate, server_name for the name in it, cert_pem/key_pem when "
+                    + "the server asks for a client certificate)"
+            } else {
+                "redis at \(address) failed during the capability check: \(cause) — check that it is up and reachable"
+            }
         case .noVersion(let address, let detail):
             "redis at \(address) did not report redis_version in INFO server (\(detail)) — the broker needs "
                 + "Redis ≥ \(RedisCapabilities.minimumVersion.major).\(RedisCapabilities.minimumVersion.minor) "

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One pipelined connection to a Redis server.
 ///
@@ -36,22 +37,46 @@ public final class RedisConnection: Sendable {
         ioTimeout: TimeAmount? = .seconds(5),
         username: String? = nil,
         password: String? = nil,
-        database: Int = 0
+        database: Int = 0,
+        tls: RedisTLS? = nil
     ) async throws(RedisError) -> RedisConnection {
         let address = "\(host):\(port)"
         let channel: any Channel
+        let handshake = eventLoop.makePromise(of: Void.self)
         do {
             channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(connectTimeout)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(RedisConnectionHandler(ioTimeout: ioTimeout))
+                        let ops = channel.pipeline.syncOperations
+                        if let tls {
+                            try ops.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.hostname(for: host)))
+                            try ops.addHandler(TLSHandshakeWatcher(promise: handshake))
+                        }
+                        try ops.addHandler(RedisConnectionHandler(ioTimeout: ioTimeout))
                     }
                 }
                 .connect(host: host, port: port)
                 .get()
         } catch {
+            handshake.succeed()
             throw .connectFailed("redis at \(address): \(Self.describeConnectError(error))")
+        }
+        if tls == nil {
+            handshake.succeed()
+        } else {
+            // A certificate the broker does not trust must say so, not look like a dropped connection.
+            let timeout = channel.eventLoop.scheduleTask(in: connectTimeout) {
+                handshake.fail(ChannelError.connectTimeout(connectTimeout))
+            }
+            do {
+                try await handshake.futureResult.get()
+                timeout.cancel()
+            } catch {
+                timeout.cancel()
+                try? await channel.close().get()
+                throw .connectFailed("redis at \(address): TLS handshake failed: \(error)")
+            }
         }
         let connection = RedisConnection(channel: channel, address: address)
         do {

@@ -2,14 +2,16 @@ import NIOCore
 
 /// Why a Redis engine could not be made from the configuration.
 public enum RedisEngineSetupError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// An address does not parse, or asks for something this engine cannot do (TLS).
+    /// An address does not parse.
     case badAddress(String)
+    /// The TLS settings do not load (a PEM that is not one, a file that cannot be read).
+    case badTLS(String)
     /// A shard is unreachable or lacks what the engine needs; the text is the capability check's message.
     case capability(RedisCapabilityError)
 
     public var description: String {
         switch self {
-        case .badAddress(let why): why
+        case .badAddress(let why), .badTLS(let why): why
         case .capability(let e): e.description
         }
     }
@@ -24,7 +26,6 @@ extension RedisEngine {
     public static func make(
         config: RedisConfig, clock: BrokerClock = .system, options: Options = Options()
     ) async throws(RedisEngineSetupError) -> RedisEngine {
-        if config.tlsEnabled { throw .badAddress("redis: TLS is not supported by this broker's Redis client") }
         let defaults = RedisEndpoint(
             host: "127.0.0.1", port: 6379, username: config.user.isEmpty ? nil : config.user,
             password: config.password.isEmpty ? nil : config.password, database: config.db)
@@ -38,6 +39,11 @@ extension RedisEngine {
             }
         }
         if endpoints.isEmpty { throw .badAddress("redis: no address configured") }
+        // `tls.enabled` turns TLS on for every address, `rediss://` for that address; one context serves all.
+        if config.tls.enabled || endpoints.contains(where: \.wantsTLS) {
+            let tls = try RedisTLS(config: config.tls, keyPrefix: "engine.redis.tls")
+            for i in endpoints.indices where config.tls.enabled || endpoints[i].wantsTLS { endpoints[i].tls = tls }
+        }
         var opts = options
         opts.connectTimeout = config.connectTimeout
         opts.ioTimeout = config.ioTimeout

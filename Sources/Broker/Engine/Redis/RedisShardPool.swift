@@ -8,6 +8,10 @@ public struct RedisEndpoint: Sendable, Equatable {
     public var username: String?
     public var password: String?
     public var database: Int
+    /// The address asked for TLS (`rediss://`).
+    public var wantsTLS = false
+    /// Set when the connection must use TLS.
+    public var tls: RedisTLS?
 
     public init(host: String, port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0) {
         self.host = host
@@ -17,8 +21,8 @@ public struct RedisEndpoint: Sendable, Equatable {
         self.database = database
     }
 
-    /// Parses `redis://[user[:pass]@]host[:port][/db]` or `host[:port]`. Credentials and database given
-    /// in the address win over `defaults`. `rediss://` (TLS) is refused: this client has no TLS.
+    /// Parses `redis://[user[:pass]@]host[:port][/db]`, `rediss://…` (TLS) or `host[:port]`. Credentials
+    /// and database given in the address win over `defaults`.
     public static func parse(_ address: String, defaults: RedisEndpoint = RedisEndpoint(host: "127.0.0.1"))
         throws(EngineError) -> RedisEndpoint
     {
@@ -26,8 +30,12 @@ public struct RedisEndpoint: Sendable, Equatable {
         while rest.first?.isWhitespace == true { rest = rest.dropFirst() }
         while rest.last?.isWhitespace == true { rest = rest.dropLast() }
         var e = defaults
-        if rest.hasPrefix("rediss://") { throw .unavailable("redis address \(address): TLS (rediss://) is not supported") }
-        if rest.hasPrefix("redis://") { rest = rest.dropFirst("redis://".count) }
+        if rest.hasPrefix("rediss://") {
+            rest = rest.dropFirst("rediss://".count)
+            e.wantsTLS = true
+        } else if rest.hasPrefix("redis://") {
+            rest = rest.dropFirst("redis://".count)
+        }
         if let at = rest.lastIndex(of: "@") {
             let creds = rest[..<at]
             rest = rest[rest.index(after: at)...]
@@ -143,7 +151,7 @@ actor RedisShardPool {
     {
         try await RedisConnection.connect(
             host: e.host, port: e.port, connectTimeout: connectTimeout, ioTimeout: ioTimeout,
-            username: e.username, password: e.password, database: e.database)
+            username: e.username, password: e.password, database: e.database, tls: e.tls)
     }
 
     func sha(for script: String) -> String? { shas[script] }
