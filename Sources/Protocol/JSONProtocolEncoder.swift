@@ -195,6 +195,7 @@ public enum JSONProtocolEncoder {
             }
             w.raw(UInt8(ascii: "}"))
         }
+        w.trueMember("delta", p.delta, first: &first)
         w.nonZeroMember("time", p.time, first: &first)
         w.raw(UInt8(ascii: "}"))
     }

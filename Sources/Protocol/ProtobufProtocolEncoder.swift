@@ -197,6 +197,7 @@ public enum ProtobufProtocolEncoder {
         if let info = p.info { m.info = protoClientInfo(info) }
         m.offset = p.offset
         m.tags = p.tags
+        m.delta = p.delta
         if p.time > 0 { m.time = p.time }
         return m
     }

@@ -55,12 +55,19 @@ public struct Publication: Sendable, Equatable, Hashable {
     public var tags: [String: String]
     /// Unix milliseconds; 0 = not set.
     public var time: Int64
+    /// `data` is a fossil delta against the previous publication's data (only ever set on the copy sent to a
+    /// subscriber that negotiated delta compression; engines and history hold full data).
+    public var delta: Bool
 
-    public init(data: Payload, info: ClientInfo? = nil, offset: UInt64 = 0, tags: [String: String] = [:], time: Int64 = 0) {
+    public init(
+        data: Payload, info: ClientInfo? = nil, offset: UInt64 = 0, tags: [String: String] = [:], time: Int64 = 0,
+        delta: Bool = false
+    ) {
         self.data = data
         self.info = info
         self.offset = offset
         self.tags = tags
         self.time = time
+        self.delta = delta
     }
 }

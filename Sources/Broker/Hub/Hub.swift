@@ -16,6 +16,8 @@ public final class Hub: EngineEventSink, @unchecked Sendable {
     /// Told when the node gains its first / loses its last subscriber on a channel (the engine's interest).
     private let interestChanged: (@Sendable (String, Bool) -> Void)?
     let metrics: BrokerMetrics
+    /// Bases for fossil-delta subscribers' patches.
+    let deltaBases = DeltaBases()
     /// The node's handler of control messages, set once the node exists.
     private let controlReceiver = NIOLockedValueBox<(@Sendable ([UInt8]) -> Void)?>(nil)
 
@@ -86,7 +88,10 @@ public final class Hub: EngineEventSink, @unchecked Sendable {
     public func handlePublication(channel: String, publication: Publication, epoch: String) {
         let mask = loopMask(channel)
         if mask == 0 { return }
-        dispatch(PreparedPush.publication(channel: channel, publication: publication, epoch: epoch, allocator: allocator), mask: mask)
+        let base = deltaBases.advance(channel, publication: publication, epoch: epoch)
+        dispatch(
+            PreparedPush.publication(channel: channel, publication: publication, epoch: epoch, deltaBase: base, allocator: allocator),
+            mask: mask)
     }
 
     public func handleJoin(channel: String, info: ClientInfo) {

@@ -28,6 +28,7 @@ public final class LoopHub: @unchecked Sendable {
         sub.hubIndex = list.count
         list.append(sub)
         channels[sub.channel] = list
+        if sub.delta { hub.deltaBases.subscriberAdded(sub.channel) }
         if first { hub.loopAdded(index, channel: sub.channel) }
     }
 
@@ -41,6 +42,7 @@ public final class LoopHub: @unchecked Sendable {
             last.hubIndex = i
         }
         sub.hubIndex = -1
+        if sub.delta { hub.deltaBases.subscriberRemoved(sub.channel) }
         if list.isEmpty {
             channels[sub.channel] = nil
             hub.loopRemoved(index, channel: sub.channel)

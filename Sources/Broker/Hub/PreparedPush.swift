@@ -20,14 +20,33 @@ public final class PreparedPush: Sendable {
     private let allocator: ByteBufferAllocator
     /// Built on first use: most channels have no Protobuf subscriber.
     private let protobufFrameBox = NIOLockedValueBox<ByteBuffer?>(nil)
+    /// The previous publication's data, when a fossil patch against it is valid (see ``DeltaBases``).
+    private let deltaBase: Payload?
+    /// Frames for delta subscribers, built on first use, once per channel: the patch is computed once and
+    /// each of the four forms (JSON/Protobuf × full/patch) encoded once.
+    private let deltaFrames = NIOLockedValueBox(DeltaFrames())
 
-    init(channel: String, kind: Kind, offset: UInt64, epoch: String, push: Push, allocator: ByteBufferAllocator) {
+    private struct DeltaFrames {
+        var patch: [UInt8]?
+        var frames: [DeltaFrameKey: ByteBuffer?] = [:]
+    }
+
+    private struct DeltaFrameKey: Hashable {
+        var json: Bool
+        var patched: Bool
+    }
+
+    init(
+        channel: String, kind: Kind, offset: UInt64, epoch: String, push: Push, allocator: ByteBufferAllocator,
+        deltaBase: Payload? = nil
+    ) {
         self.channel = channel
         self.kind = kind
         self.offset = offset
         self.epoch = epoch
         self.push = push
         self.allocator = allocator
+        self.deltaBase = deltaBase
         if let payload = try? JSONProtocolEncoder.encode(push) {
             self.jsonFrame = WebSocketFraming.frame(payload: payload, allocator: allocator)
         } else {
@@ -51,10 +70,47 @@ public final class PreparedPush: Sendable {
         }
     }
 
-    static func publication(channel: String, publication: Publication, epoch: String, allocator: ByteBufferAllocator) -> PreparedPush {
+    /// The frame for a subscriber that negotiated fossil deltas: the publication patched against the previous
+    /// one when `patched` (the subscriber holds that previous data) and a base exists, else in full, in the
+    /// delta form (see ``DeltaPublication``). Nil: the payload cannot be carried by JSON.
+    func deltaFrame(for format: WireFormat, patched: Bool) -> ByteBuffer? {
+        guard case .publication(let publication) = push.body else { return frame(for: format) }
+        let json = format == .json
+        let usePatch = patched && deltaBase != nil
+        return deltaFrames.withLockedValue { state -> ByteBuffer? in
+            let key = DeltaFrameKey(json: json, patched: usePatch)
+            if let cached = state.frames[key] { return cached }
+            let shaped: Publication?
+            if usePatch, let base = deltaBase {
+                let patch = state.patch ?? FossilDelta.create(from: base.bytes, to: publication.data.bytes)
+                state.patch = patch
+                shaped = DeltaPublication.patched(publication, patch: patch, json: json)
+            } else {
+                shaped = DeltaPublication.full(publication, json: json)
+            }
+            var frame: ByteBuffer?
+            if let shaped {
+                let push = Push(channel: channel, body: .publication(shaped))
+                if json {
+                    if let payload = try? JSONProtocolEncoder.encode(push) {
+                        frame = WebSocketFraming.frame(payload: payload, allocator: allocator)
+                    }
+                } else {
+                    frame = WebSocketFraming.frame(
+                        opcode: WebSocketFraming.opcodeBinary, payload: ProtobufProtocolEncoder.encode(push), allocator: allocator)
+                }
+            }
+            state.frames[key] = frame
+            return frame
+        }
+    }
+
+    static func publication(
+        channel: String, publication: Publication, epoch: String, deltaBase: Payload? = nil, allocator: ByteBufferAllocator
+    ) -> PreparedPush {
         PreparedPush(
             channel: channel, kind: .publication, offset: publication.offset, epoch: epoch,
-            push: Push(channel: channel, body: .publication(publication)), allocator: allocator)
+            push: Push(channel: channel, body: .publication(publication)), allocator: allocator, deltaBase: deltaBase)
     }
 
     static func join(channel: String, info: ClientInfo, allocator: ByteBufferAllocator) -> PreparedPush {

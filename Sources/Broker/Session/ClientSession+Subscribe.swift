@@ -47,12 +47,13 @@ extension ClientSession {
         plan.presence = o.presence
         plan.joinLeave = o.joinLeave
         plan.pushJoinLeave = o.joinLeave && (o.forcePushJoinLeave || (request.joinLeave && hasPresencePermission(o, subscribed: true)))
+        plan.delta = request.delta == "fossil" && o.allowedDeltaTypes.contains("fossil")
         return plan
     }
 
     /// Adds the subscription in its `subscribing` state: from now on its pushes are held.
     func beginSubscription(_ plan: SubscribePlan) -> Subscription {
-        let sub = Subscription(channel: plan.channel, session: self, serverSide: plan.serverSide)
+        let sub = Subscription(channel: plan.channel, session: self, serverSide: plan.serverSide, delta: plan.delta)
         sub.positioned = plan.positioned
         sub.recoverable = plan.recoverable
         sub.presence = plan.presence
@@ -246,7 +247,19 @@ extension ClientSession {
         perform({ try await ClientSession.engineSubscribe(node: node, plan: plan, info: info) }) { result in
             guard self.subs[plan.channel] === sub else { return }
             switch result {
-            case .success(let r):
+            case .success(var r):
+                if plan.delta {
+                    r.delta = true
+                    // Recovered publications come as a chain: the first in full, the others patched.
+                    if r.recovered {
+                        guard let shaped = DeltaPublication.recovered(r.publications, json: self.format == .json) else {
+                            self.close(.inappropriateProtocol)
+                            return
+                        }
+                        r.publications = shaped
+                        sub.deltaReady = true
+                    }
+                }
                 let held = self.completeSubscription(sub, result: r)
                 self.reply(Reply(id: id, body: .subscribe(r)))
                 for p in held { self.deliver(p, to: sub) }

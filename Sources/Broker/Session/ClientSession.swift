@@ -258,7 +258,14 @@ public final class ClientSession: @unchecked Sendable {
                 sub.offset = push.offset
             }
         }
-        guard let frame = push.frame(for: format), let transport else {
+        let frame: ByteBuffer?
+        if sub.delta && push.kind == .publication {
+            frame = push.deltaFrame(for: format, patched: sub.deltaReady)
+            sub.deltaReady = true
+        } else {
+            frame = push.frame(for: format)
+        }
+        guard let frame, let transport else {
             close(.inappropriateProtocol)
             return
         }

@@ -21,16 +21,21 @@ final class Subscription {
     /// The last offset this client has (from the subscribe result or a delivered publication).
     var offset: UInt64 = 0
     var pushJoinLeave = false
+    /// Fossil delta compression was negotiated.
+    let delta: Bool
+    /// The client holds the previous publication's data, so the next one may come as a patch.
+    var deltaReady = false
     var presence = false
     var joinLeave = false
     var chanInfo: Payload?
     /// Unix ms; 0 = never.
     var expiresAt: Int64 = 0
 
-    init(channel: String, session: ClientSession, serverSide: Bool) {
+    init(channel: String, session: ClientSession, serverSide: Bool, delta: Bool = false) {
         self.channel = channel
         self.session = session
         self.serverSide = serverSide
+        self.delta = delta
     }
 
     var isSubscribed: Bool {
@@ -53,6 +58,8 @@ struct SubscribePlan: Sendable {
     var presence = false
     var joinLeave = false
     var pushJoinLeave = false
+    /// The client asked for fossil deltas and the namespace allows them.
+    var delta = false
     var chanInfo: Payload?
     var data: Payload?
     /// Unix ms; 0 = never.
