@@ -72,7 +72,7 @@ private func hmacVerifier(_ adjust: (inout TokenConfig) -> Void = { _ in }) thro
 
 /// What a verification ended in, without the human-readable messages.
 private enum Outcome: Equatable {
-    case ok, expired, invalid, mismatch
+    case ok, expired, invalid, mismatch, unavailable
 }
 
 private func outcome<T>(_ result: Result<T, TokenError>) -> Outcome {
@@ -81,6 +81,7 @@ private func outcome<T>(_ result: Result<T, TokenError>) -> Outcome {
     case .failure(.expired): return .expired
     case .failure(.invalid): return .invalid
     case .failure(.claimsMismatch): return .mismatch
+    case .failure(.unavailable): return .unavailable
     }
 }
 

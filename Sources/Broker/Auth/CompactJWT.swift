@@ -4,6 +4,8 @@ import BrokerProtocol
 struct CompactJWT {
     /// The header's `alg` ("" when absent).
     let algorithm: String
+    /// The header's `kid` ("" when absent): which key of a JWKS signed it.
+    let keyID: String
     let claims: JSONObject
     /// `header.payload` as it appears in the token: what the signature covers.
     let signingInput: ArraySlice<UInt8>
@@ -27,7 +29,8 @@ struct CompactJWT {
         let headerReader = TokenClaimReader(header)
         algorithm = try headerReader.string("alg") ?? ""
         // The other registered header fields must at least have their registered type.
-        for field in ["typ", "cty", "kid"] { _ = try headerReader.string(field) }
+        for field in ["typ", "cty"] { _ = try headerReader.string(field) }
+        keyID = try headerReader.string("kid") ?? ""
 
         claims = try Self.object(payloadBytes, what: "payload")
         signingInput = bytes[..<dot2]

@@ -11,6 +11,8 @@ struct JWTSignatureCheck: Sendable {
     private let previousHMACSecretValidUntil: Int64
     /// jwt-kit's RS/ES verifiers, built once in the background (jwt-kit's key collection is an actor).
     private let publicKeyVerifiers: Task<[String: any JWTAlgorithm], Never>?
+    /// When configured, RS*/ES* tokens are checked against this endpoint's keys instead of static ones.
+    private let jwks: JWKSKeySource?
 
     let hasKeys: Bool
 
@@ -20,17 +22,35 @@ struct JWTSignatureCheck: Sendable {
         previousHMACSecretValidUntil = config.hmacPreviousSecretKeyValidUntil
         let publicKeys = try TokenPublicKeys(rsaPEM: config.rsaPublicKey, ecdsaPEM: config.ecdsaPublicKey, keyPrefix: keyPrefix)
         publicKeyVerifiers = publicKeys.isEmpty ? nil : Task { await publicKeys.makeVerifiers() }
-        hasKeys = !hmacSecret.isEmpty || !previousHMACSecret.isEmpty || !publicKeys.isEmpty
+        let endpoint = config.jwksPublicEndpoint
+        if endpoint.isEmpty {
+            jwks = nil
+        } else {
+            guard ConfigLoader.isHTTPURL(endpoint) else {
+                throw ConfigError(key: "\(keyPrefix).jwks_public_endpoint", message: "\"\(endpoint)\" is not an http(s) URL")
+            }
+            jwks = JWKSKeySource(endpoint: endpoint)
+        }
+        hasKeys = !hmacSecret.isEmpty || !previousHMACSecret.isEmpty || !publicKeys.isEmpty || jwks != nil
     }
 
     /// Throws `.invalid` unless `signature` is a valid `algorithm` signature of `signingInput`.
-    func verify(algorithm: String, signingInput: ArraySlice<UInt8>, signature: [UInt8], now: Int64) async throws(TokenError) {
+    func verify(
+        algorithm: String, keyID: String, signingInput: ArraySlice<UInt8>, signature: [UInt8], now: Int64
+    ) async throws(TokenError) {
         if let hash = TokenHMAC.Hash(algorithm: algorithm) {
             try verifyHMAC(hash, algorithm: algorithm, signingInput: signingInput, signature: signature, now: now)
             return
         }
         switch algorithm {
         case "RS256", "RS384", "RS512", "ES256", "ES384", "ES512":
+            if let jwks {
+                let verifier = try await jwks.verifier(kid: keyID, algorithm: algorithm)
+                guard (try? verifier.verify(signature, signs: signingInput)) == true else {
+                    throw .invalid("invalid token signature")
+                }
+                return
+            }
             guard let verifier = await publicKeyVerifiers?.value[algorithm] else {
                 throw .invalid("no key configured for JWT algorithm \(algorithm)")
             }

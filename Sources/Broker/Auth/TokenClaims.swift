@@ -60,7 +60,8 @@ public struct SubscriptionClaims: Sendable, Equatable {
 
 /// Why a token was refused. The session maps these to protocol codes:
 /// connection tokens: `.expired` → error 109, everything else → disconnect 3500;
-/// subscription tokens: `.expired` → 109, `.invalid` → error 103, `.claimsMismatch` → disconnect 3500.
+/// subscription tokens: `.expired` → 109, `.invalid` → error 103, `.claimsMismatch` → disconnect 3500;
+/// `.unavailable` (the keys could not be fetched) → error 100, which clients retry.
 public enum TokenError: Error, Sendable, Equatable {
     /// `exp` has passed, or `nbf` lies in the future.
     case expired
@@ -68,4 +69,6 @@ public enum TokenError: Error, Sendable, Equatable {
     case invalid(String)
     /// `aud`/`iss` do not match the configured ones, or a connection token carries a `channel` claim.
     case claimsMismatch(String)
+    /// The keys to check it with cannot be had right now (the JWKS endpoint is down): not the token's fault.
+    case unavailable(String)
 }

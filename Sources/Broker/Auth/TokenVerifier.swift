@@ -103,7 +103,7 @@ public final class TokenVerifier: Sendable {
     private func authenticate(_ jwt: CompactJWT, _ registered: RegisteredTokenClaims, now: Int64) async throws(TokenError) {
         if !skipSignatureVerify {
             try await signatureCheck.verify(
-                algorithm: jwt.algorithm, signingInput: jwt.signingInput, signature: jwt.signature, now: now
+                algorithm: jwt.algorithm, keyID: jwt.keyID, signingInput: jwt.signingInput, signature: jwt.signature, now: now
             )
         }
         if let audience, !(registered.audience ?? []).contains(where: audience.matches) {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Start-up validation (what `checkconfig` reports). Each error names the key, what was wrong and what is
 /// allowed. Rules follow Centrifugo v6's own checks, plus range checks on values that could only misbehave.
-/// Key material (PEM, JWKS) is checked by the token verifier, not here.
+/// Key material (PEM) is checked by the token verifier, not here; the JWKS endpoint's form is checked here.
 extension ConfigLoader {
     public static func validate(_ c: BrokerConfig) throws(ConfigError) {
         try validateServer(c)
@@ -83,6 +83,13 @@ extension ConfigLoader {
         try positive("client.queue_max_size", client.queueMaxSize)
     }
 
+    static func isHTTPURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
+            return false
+        }
+        return scheme == "http" || scheme == "https"
+    }
+
     private static func validateToken(_ token: TokenConfig, at section: String) throws(ConfigError) {
         if token.hmacPreviousSecretKeyValidUntil < 0 {
             throw ConfigError(
@@ -96,6 +103,11 @@ extension ConfigLoader {
         }
         try compiles(section + ".audience_regex", token.audienceRegex)
         try compiles(section + ".issuer_regex", token.issuerRegex)
+        if !token.jwksPublicEndpoint.isEmpty, !isHTTPURL(token.jwksPublicEndpoint) {
+            throw ConfigError(
+                key: section + ".jwks_public_endpoint",
+                message: "\(ConfigMessage.quoted(token.jwksPublicEndpoint)) is not an http:// or https:// URL")
+        }
     }
 
     private static func validateChannel(_ channel: ChannelConfig) throws(ConfigError) {

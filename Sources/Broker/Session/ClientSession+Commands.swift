@@ -139,6 +139,7 @@ extension ClientSession {
                 case .expired: self.replyError(id, .expired)
                 // Centrifugo disconnects on an invalid token in sub_refresh (unlike subscribe).
                 case .invalid, .claimsMismatch: self.close(.invalidToken)
+                case .unavailable: self.replyError(id, .internalError)
                 }
             case .failure:
                 self.close(.invalidToken)

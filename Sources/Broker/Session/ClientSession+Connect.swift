@@ -25,6 +25,11 @@ extension ClientSession {
             case .failure(let error as TokenError) where error == .expired:
                 self.state = .connectFailed
                 self.replyError(id, .tokenExpired)
+            case .failure(TokenError.unavailable(let why)):
+                // The JWKS endpoint is down: not the token's fault; the client retries (error 100 is temporary).
+                self.node.logger.warning("connection token keys unavailable", metadata: ["error": "\(why)"])
+                self.state = .connectFailed
+                self.replyError(id, .internalError)
             case .failure(let error):
                 self.node.logger.info("invalid connection token", metadata: ["client": "\(self.clientID)", "error": "\(error)"])
                 self.close(.invalidToken)
@@ -188,6 +193,8 @@ extension ClientSession {
                 self.reply(Reply(id: id, body: .refresh(RefreshResult(expires: exp > 0, ttl: ttl))))
             case .failure(let error as TokenError) where error == .expired:
                 self.close(.expired)
+            case .failure(TokenError.unavailable):
+                self.replyError(id, .internalError)
             case .failure:
                 self.close(.invalidToken)
             }

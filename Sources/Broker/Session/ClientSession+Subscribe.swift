@@ -224,6 +224,8 @@ extension ClientSession {
                     case .expired: self.replyError(id, .tokenExpired)
                     // A bad or foreign (aud/iss) subscription token refuses the subscription only.
                     case .invalid, .claimsMismatch: self.replyError(id, .permissionDenied)
+                    // The keys could not be fetched: a temporary error the client retries.
+                    case .unavailable: self.replyError(id, .internalError)
                     }
                 case .failure:
                     self.replyError(id, .permissionDenied)
