@@ -125,4 +125,18 @@ extension Node {
         }
         return total
     }
+
+    /// Disconnects every connection of `user` on every node except `client` (e.g. the personal channel's
+    /// single-connection mode), through the same path as the server API's `disconnect`.
+    func disconnect(user: String, except client: String, with disconnect: Disconnect) async {
+        let params = JSONObject([
+            ("user", .string(user)), ("whitelist", .array([.string(client)])),
+            ("disconnect", .object(JSONObject([("code", .number(String(disconnect.code))), ("reason", .string(disconnect.reason))]))),
+        ])
+        do {
+            _ = try await ServerAPI(node: self).act("disconnect", APIRequestReader(object: params))
+        } catch {
+            logger.warning("disconnect of other connections failed", metadata: ["user": "\(user)", "error": "\(error)"])
+        }
+    }
 }

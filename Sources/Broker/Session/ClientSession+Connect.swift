@@ -98,8 +98,10 @@ extension ClientSession {
             plans.append(makePlan(resolved: resolved, request: position, override: nil, serverSide: true))
         }
         let personal = config.subscribeToUserPersonalChannel
+        var singleConnectionChannel: String?
         if personal.enabled && !user.isEmpty {
             let channel = node.rules.personalChannel(user: user, namespace: personal.personalChannelNamespace)
+            if personal.singleConnection { singleConnectionChannel = channel }
             if !seen.contains(channel), let resolved = try? node.rules.resolve(channel) {
                 seen.insert(channel)
                 plans.append(
@@ -124,7 +126,17 @@ extension ClientSession {
         let node = self.node
         let info = clientInfo
         let planList = pending.map(\.1)
+        let user = self.user
+        let clientID = self.clientID
+        let singleConnection = singleConnectionChannel
         perform({
+            // Single-connection mode: the personal channel's presence says whether this user is connected
+            // elsewhere; those connections go (3504), on whichever node they are, before this one joins.
+            if let channel = singleConnection,
+                try await node.presenceEngine.presenceStats(channel: channel).numClients >= 1
+            {
+                await node.disconnect(user: user, except: clientID, with: .connectionLimit)
+            }
             var results: [SubscribeResult] = []
             for plan in planList {
                 results.append(try await ClientSession.engineSubscribe(node: node, plan: plan, info: info))
