@@ -51,14 +51,27 @@ if [[ $FAILED -ne 0 ]]; then
   summary
   exit 1
 fi
-# 3. Swift unit tests.
-step "swift test" swift test
-# 4. Interop suite against the debug build.
+# 3. A throwaway PostgreSQL 15 cluster for the facade's tests (initdb/pg_ctl from PATH), removed at exit.
+PG_DIR="$(mktemp -d /tmp/scrumble-test-pg.XXXXXX)"
+trap 'scripts/pg-stop.sh "$PG_DIR" --purge >/dev/null 2>&1 || true' EXIT
+start_postgres() {
+  local out
+  out="$(scripts/pg-start.sh "$PG_DIR")" || return 1
+  eval "$out"
+  export FACADE_TEST_DATABASE_URL="$DATABASE_URL"
+}
+step "start PostgreSQL" start_postgres
+# 4. Swift tests: protocol and broker (incl. a real redis-server), then the facade's (on that PostgreSQL).
+#    Two runs, so the facade's CPU-heavy suites (bcrypt, 10,000-post seeding) do not starve the broker's timing.
+step "swift test (protocol, broker)" swift test --skip FacadeTests
+step "swift test (facade)" swift test --filter FacadeTests
+# 5. Interop suite against the debug build (broker binary; facade end to end on the same PostgreSQL).
 export BROKER_BIN="${BROKER_BIN:-$ROOT/.build/debug/broker}"
+export FACADE_BIN="${FACADE_BIN:-$ROOT/.build/debug/facade}"
 step "interop (pytest, BROKER_BIN=$BROKER_BIN)" \
   "$PYTHON" -m pytest -q -p no:cacheprovider Tests/Interop
 
-# 5. centrifuge-python's own server tests (tests/test_client.py of its sdist), JSON and Protobuf.
+# 6. centrifuge-python's own server tests (tests/test_client.py of its sdist), JSON and Protobuf.
 step "centrifuge-python sdist tests/test_client.py" "$PYTHON" scripts/sdk_suite.py
 
 summary

@@ -18,9 +18,11 @@ import Glibc
 extension EngineUnderTest {
     /// A RedisEngine on the process-wide test redis-server, under a fresh prefix.
     static let redis = EngineUnderTest(name: "redis") { clock in
-        RedisEngine(
+        var options = RedisEngine.Options()
+        options.connectTimeout = .seconds(5)  // parallel suites on a small machine
+        return RedisEngine(
             endpoints: [RedisEndpoint(host: "127.0.0.1", port: SharedRedisServer.shared.port)],
-            prefix: "t\(UUID().uuidString.prefix(8))", clock: clock)
+            prefix: "t\(UUID().uuidString.prefix(8))", clock: clock, options: options)
     }
 }
 
@@ -148,6 +150,8 @@ struct RedisEngineTests {
         async throws -> (RedisEngine, RecordingEngineSink)
     {
         var options = RedisEngine.Options()
+        // Generous: the suites run in parallel on a small machine, and a connect may wait for a busy CPU.
+        options.connectTimeout = .seconds(5)
         options.readBlock = .milliseconds(200)
         options.maxReconnectDelay = .milliseconds(200)
         let engine = RedisEngine(
@@ -340,6 +344,7 @@ struct RedisEngineTests {
             options.fanoutStreams = 1
             options.fanoutMaxLength = 10
             options.readBlock = .milliseconds(200)
+            options.connectTimeout = .seconds(5)
             let endpoint = RedisEndpoint(host: "127.0.0.1", port: server.port)
             let a = RedisEngine(endpoints: [endpoint], prefix: "m", options: options)
             try await a.start(sink: RecordingEngineSink())

@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Assembles the facade: database pool, migrations, routes and the outbox relay.
+public enum FacadeApplication {
+    /// Builds the application. Migrations (if enabled) run before the server accepts requests.
+    public static func build(
+        configuration: FacadeConfiguration, logger: Logger = Logger(label: "facade")
+    ) async throws -> some ApplicationProtocol {
+        let postgres = PostgresClient(configuration: try configuration.postgresConfiguration(), backgroundLogger: logger)
+        let db = Database(client: postgres, logger: logger)
+        let router = try await makeRouter(configuration: configuration, db: db)
+
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "facade"),
+            logger: logger)
+        app.addServices(postgres)
+        let startupGate = StartupGate()
+        if configuration.runRelay {
+            let publisher = BrokerPublisher(apiURL: configuration.brokerAPIURL, apiKey: configuration.brokerAPIKey)
+            app.addServices(OutboxRelay(
+                db: db, publisher: publisher, options: configuration.relayOptions, logger: logger, startupGate: startupGate))
+        }
+        app.beforeServerStarts {
+            if configuration.migrateOnStart {
+                try await Migrator.bundled().migrate(client: postgres, logger: logger)
+            }
+            startupGate.open()
+        }
+        return app
+    }
+
+    static func makeRouter(configuration: FacadeConfiguration, db: Database) async throws -> Router<AppRequestContext> {
+        // HS256 keys shorter than the hash output are weak (and JWTKit asserts on them).
+        for (name, secret) in [("FACADE_JWT_SECRET", configuration.sessionSecret),
+                               ("BROKER_TOKEN_SECRET", configuration.brokerTokenSecret)]
+        where secret.utf8.count < 32 {
+            throw ConfigurationError("\(name) must be at least 32 bytes long.")
+        }
+        var google: GoogleSignIn?
+        if let clientID = configuration.googleClientID, let jwks = configuration.googleJWKS {
+            google = try await GoogleSignIn(clientID: clientID, jwksJSON: jwks)
+        }
+        let deps = AppDependencies(
+            db: db,
+            sessions: await SessionTokens(
+                secret: configuration.sessionSecret, lifetime: configuration.sessionLifetime, now: configuration.now),
+            passwords: Passwords(cost: configuration.bcryptCost),
+            google: google,
+            brokerTokens: await BrokerTokens(
+                secret: configuration.brokerTokenSecret, lifetime: configuration.brokerTokenLifetime),
+            now: configuration.now)
+
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        SystemRoutes(deps: deps, openAPIDocument: try SystemRoutes.loadOpenAPIDocument()).register(router)
+        let v1 = router.group("v1")
+        AuthRoutes(deps: deps).register(v1)
+        WorkspaceRoutes(deps: deps).register(v1)
+        MemberRoutes(deps: deps).register(v1)
+        InviteRoutes(deps: deps).register(v1)
+        PostRoutes(deps: deps).register(v1)
+        CommentRoutes(deps: deps).register(v1)
+        ReactionRoutes(deps: deps).register(v1)
+        TodoRoutes(deps: deps).register(v1)
+        NotificationRoutes(deps: deps).register(v1)
+        RealtimeRoutes(deps: deps).register(v1)
+        return router
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import PostgresNIO
+
+/// Everything the facade reads from its environment / command line.
+public struct FacadeConfiguration: Sendable {
+    /// `postgres://user[:password]@host[:port]/database`
+    public var databaseURL: String
+    public var host: String = "0.0.0.0"
+    public var port: Int = 8080
+    /// The broker's HTTP API base, e.g. `http://127.0.0.1:8000/api`.
+    public var brokerAPIURL: String = "http://127.0.0.1:8000/api"
+    public var brokerAPIKey: String = ""
+    /// The broker's `client.token.hmac_secret_key`, used to mint connection and subscription tokens.
+    public var brokerTokenSecret: String
+    public var brokerTokenLifetime: TimeInterval = 3600
+    /// Secret for the facade's own session tokens (HS256).
+    public var sessionSecret: String
+    public var sessionLifetime: TimeInterval = 7 * 24 * 3600
+    /// Google sign-in: the OAuth client id (the `aud` of accepted ID tokens) and Google's JWKS document.
+    public var googleClientID: String?
+    public var googleJWKS: String?
+    public var bcryptCost: UInt8 = 12
+    /// Apply pending migrations before serving.
+    public var migrateOnStart: Bool = true
+    /// Run the outbox relay inside this process.
+    public var runRelay: Bool = true
+    public var relayOptions: OutboxRelay.Options = .init()
+    public var maxDatabaseConnections: Int = 20
+    /// The clock deciding "today" for check-ins; tests replace it.
+    public var now: @Sendable () -> Date = { Date() }
+
+    public init(databaseURL: String, brokerTokenSecret: String, sessionSecret: String) {
+        self.databaseURL = databaseURL
+        self.brokerTokenSecret = brokerTokenSecret
+        self.sessionSecret = sessionSecret
+    }
+
+    /// Parses `databaseURL` into a PostgresNIO client configuration (TLS disabled: local/VPC databases).
+    public func postgresConfiguration() throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: databaseURL),
+            ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, !host.isEmpty
+        else {
+            throw ConfigurationError("DATABASE_URL must look like postgres://user@host:port/database")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432,
+            username: components.user?.removingPercentEncoding ?? "postgres",
+            password: components.password?.removingPercentEncoding,
+            database: database.isEmpty ? nil : database,
+            tls: .disable)
+        configuration.options.maximumConnections = maxDatabaseConnections
+        return configuration
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+import PostgresNIO
+
+/// `GET /health` and `GET /openapi.json` (no authentication).
+struct SystemRoutes {
+    let deps: AppDependencies
+    let openAPIDocument: String
+
+    func register(_ router: Router<AppRequestContext>) {
+        router.get("health") { _, _ in try await self.health() }
+        router.get("openapi.json") { _, _ in JSONResponse.raw(self.openAPIDocument) }
+    }
+
+    /// 200 when the database answers, else 503.
+    func health() async throws -> Response {
+        do {
+            try await deps.db.withConnection { connection in
+                _ = try await connection.query("SELECT 1", logger: deps.logger)
+            }
+            return JSONResponse.raw(#"{"status":"ok"}"#)
+        } catch {
+            throw APIError(.serviceUnavailable, code: "database_unavailable", message: "The database does not answer.")
+        }
+    }
+
+    /// The hand-written OpenAPI document bundled as a resource.
+    static func loadOpenAPIDocument() throws -> String {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else {
+            throw MigrationError.missingResources
+        }
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import JWTKit
+import Testing
+import CryptoExtras
+
+@testable import Facade
+
+/// Google's keys are replaced by a locally generated RSA key pair (no network).
+struct FakeGoogle: Sendable {
+    static let clientID = "test-client.apps.googleusercontent.com"
+    let signer: JWTKeyCollection
+    let jwksJSON: String
+
+    static func make() async throws -> FakeGoogle {
+        let privateKey = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+        let signer = JWTKeyCollection()
+        await signer.add(rsa: privateKey, digestAlgorithm: .sha256, kid: "test-key")
+        let (modulus, exponent) = try privateKey.publicKey.getKeyPrimitives()
+        let jwks = """
+            {"keys":[{"kty":"RSA","alg":"RS256","use":"sig","kid":"test-key",\
+            "n":"\(base64URL(modulus))","e":"\(base64URL(exponent))"}]}
+            """
+        return FakeGoogle(signer: signer, jwksJSON: jwks)
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    func idToken(
+        subject: String = "google-123", email: String = "grace@example.com", audience: String = FakeGoogle.clientID,
+        issuer: String = "https://accounts.google.com", expires: Date = Date().addingTimeInterval(600)
+    ) async throws -> String {
+        let token = GoogleIdentityToken(
+            issuer: .init(value: issuer), subject: .init(value: subject), audience: .init(value: [audience]),
+            authorizedPresenter: audience, issuedAt: .init(value: Date().addingTimeInterval(-60)),
+            expires: .init(value: expires), email: email, emailVerified: .init(value: true))
+        return try await signer.sign(token, kid: "test-key")
+    }
+}
+
+@Suite("Google sign-in")
+struct GoogleSignInTests {
+    @Test("valid, expired, wrong audience, wrong issuer")
+    func googleTokens() async throws {
+        let google = try await FakeGoogle.make()
+        try await withFacade(configure: { configuration in
+            configuration.googleClientID = FakeGoogle.clientID
+            configuration.googleJWKS = google.jwksJSON
+        }) { api, _ in
+            let valid = try await api.call(.post, "/v1/auth/google", json: ["id_token": try await google.idToken()])
+            #expect(valid.status == .ok, "\(valid.raw)")
+            let userID = (valid["user"] as? [String: Any])?["id"] as? String
+            #expect(userID != nil)
+
+            // Same Google subject signs in to the same user.
+            let again = try await api.call(.post, "/v1/auth/google", json: ["id_token": try await google.idToken()])
+            #expect((again["user"] as? [String: Any])?["id"] as? String == userID)
+
+            let expired = try await api.call(
+                .post, "/v1/auth/google", json: ["id_token": try await google.idToken(expires: Date().addingTimeInterval(-60))])
+            #expect(expired.status == .unauthorized)
+            #expect(expired.errorCode == "invalid_google_token")
+
+            let wrongAudience = try await api.call(
+                .post, "/v1/auth/google", json: ["id_token": try await google.idToken(audience: "someone-else")])
+            #expect(wrongAudience.status == .unauthorized)
+
+            let wrongIssuer = try await api.call(
+                .post, "/v1/auth/google", json: ["id_token": try await google.idToken(issuer: "https://evil.example.com")])
+            #expect(wrongIssuer.status == .unauthorized)
+
+            let otherKey = try await FakeGoogle.make()
+            let forged = try await api.call(.post, "/v1/auth/google", json: ["id_token": try await otherKey.idToken()])
+            #expect(forged.status == .unauthorized)
+        }
+    }
+
+    @Test("links to an existing account with the same email")
+    func linksExistingAccount() async throws {
+        let google = try await FakeGoogle.make()
+        try await withFacade(configure: { configuration in
+            configuration.googleClientID = FakeGoogle.clientID
+            configuration.googleJWKS = google.jwksJSON
+        }) { api, _ in
+            let session = try await api.signUp("grace@example.com")
+            let reply = try await api.call(.post, "/v1/auth/google", json: ["id_token": try await google.idToken()])
+            #expect((reply["user"] as? [String: Any])?["id"] as? String == session.userID)
+        }
+    }
+}
