@@ -74,5 +74,8 @@ step "interop (pytest, BROKER_BIN=$BROKER_BIN)" \
 # 6. centrifuge-python's own server tests (tests/test_client.py of its sdist), JSON and Protobuf.
 step "centrifuge-python sdist tests/test_client.py" "$PYTHON" scripts/sdk_suite.py
 
+# 7. schemathesis against the facade's /openapi.json: no server error, no response outside the schema.
+step "schemathesis (facade OpenAPI)" bash scripts/schemathesis.sh
+
 summary
 exit "$FAILED"

@@ -40,7 +40,7 @@ def broker_config():
 
 
 class Facade:
-    def __init__(self, database_url: str, broker) -> None:
+    def __init__(self, database_url: str, broker, **extra_env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="facade-e2e-"))
@@ -50,6 +50,7 @@ class Facade:
             "BROKER_API_URL": broker.api_url, "BROKER_API_KEY": broker.api_key, "BROKER_TOKEN_SECRET": TOKEN_SECRET,
             "FACADE_JWT_SECRET": "e2e-session-secret-at-least-32-bytes-long", "FACADE_BCRYPT_COST": "4",
         })
+        env.update(extra_env)
         self.log = open(self.dir / "facade.log", "wb")
         self.proc = subprocess.Popen([FACADE_BIN, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.http = http_session()
@@ -82,12 +83,20 @@ class Facade:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
-def stack():
+def fresh_database() -> str:
     name = "e2e_" + uuid.uuid4().hex[:12]
     subprocess.run(["psql", ADMIN_URL, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def psql(url: str, sql: str) -> str:
+    return subprocess.run(["psql", url, "-qAt", "-c", sql], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def stack():
     broker = start_broker(broker_config(), name="facade-e2e")
-    facade = Facade(ADMIN_URL.rsplit("/", 1)[0] + "/" + name, broker)
+    facade = Facade(fresh_database(), broker)
     yield facade, broker
     facade.stop()
     broker.stop()
@@ -199,3 +208,35 @@ def test_outbox_delivers_exactly_once_after_the_broker_comes_back(stack):
         time.sleep(0.2)
     time.sleep(1.5)  # one more poll cycle of the relay: nothing may be sent twice
     assert delivered() == bodies
+
+
+def test_facade_killed_between_commit_and_publish_delivers_once_after_restart(broker_factory):
+    broker = broker_factory(broker_config(), name="facade-kill")
+    db = fresh_database()
+    # A facade without a relay: the comment's outbox row commits, and nothing publishes it.
+    facade = Facade(db, broker, FACADE_NO_RELAY="1")
+    ws, (alice, _), _ = team(facade)
+    post = facade.call("POST", f"/v1/workspaces/{ws}/posts", alice, {"kind": "checkin", "body": "Plan"}, expect=201)
+    comment = facade.call("POST", f"/v1/workspaces/{ws}/posts/{post['id']}/comments", alice, {"body": "late"}, expect=201)
+    facade.proc.kill()  # SIGKILL: no shutdown, no flush
+    facade.proc.wait(timeout=10)
+    facade.log.close()
+    pending = psql(db, "SELECT id, payload::text FROM outbox WHERE sent_at IS NULL ORDER BY id").splitlines()
+    row_id, payload = next((line.split("|", 1) for line in pending if comment["id"] in line))
+    # The worst case: the dying process had already published this row but not recorded it.
+    broker.api("publish", {"channel": f"workspace:{ws}", "data": json.loads(payload), "idempotency_key": f"outbox-{row_id}"})
+
+    restarted = Facade(db, broker)  # with its relay
+    try:
+        def comment_events():
+            h = broker.api("history", {"channel": f"workspace:{ws}", "limit": -1})["result"]["publications"]
+            return [p for p in h if p["data"]["type"] == "comment.created"]
+
+        deadline = time.monotonic() + 30
+        while psql(db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") != "0":
+            assert time.monotonic() < deadline, "the restarted relay did not deliver the pending rows"
+            time.sleep(0.2)
+        events = comment_events()
+        assert [e["data"]["data"]["id"] for e in events] == [comment["id"]], events
+    finally:
+        restarted.stop()
