@@ -84,6 +84,13 @@ let package = Package(
             path: "Sources/BrokerCommand",
             swiftSettings: strict
         ),
+        // libFuzzer target for the decoders of untrusted input (scripts/fuzz.sh); a corpus replayer otherwise.
+        .executableTarget(
+            name: "ProtocolFuzz",
+            dependencies: ["BrokerProtocol"],
+            path: "Sources/ProtocolFuzz",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ProtocolTests",
             dependencies: ["BrokerProtocol"],

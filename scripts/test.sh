@@ -77,5 +77,8 @@ step "centrifuge-python sdist tests/test_client.py" "$PYTHON" scripts/sdk_suite.
 # 7. schemathesis against the facade's /openapi.json: no server error, no response outside the schema.
 step "schemathesis (facade OpenAPI)" bash scripts/schemathesis.sh
 
+# 8. A short libFuzzer run over the decoders of untrusted input (client frames, JSON, fossil deltas).
+step "fuzz (libFuzzer, 15 s per target)" bash scripts/fuzz.sh 15
+
 summary
 exit "$FAILED"
