@@ -3,6 +3,7 @@
 #
 #   scripts/fanout-bench.sh [--no-build] [fanout_bench.py flags...]
 #     e.g. scripts/fanout-bench.sh --subscribers 1000 --rate 50 --duration 10 --procs 4
+#          scripts/fanout-bench.sh --engine redis --nodes 2   # same scenarios, two nodes sharing a redis-server
 #
 # Binary: --binary if given; else .build/release/broker; if that is missing, builds it with
 # `swift build -c release --product broker` (~5 min the first time) unless --no-build or

@@ -5,7 +5,9 @@ Python 3.11 stdlib only. A quick, honest measurement; the real benchmark tool co
 
 Layout (on a 2-core machine): the broker is pinned to CPU 0, the subscriber processes and
 the publisher (this process) to CPU 1, so the client side can be checked for saturation via
-its CPU seconds.
+its CPU seconds. With --engine redis, --nodes brokers and a redis-server share CPU 0; the
+subscribers are spread over the nodes and publications go through the first node's API, so the
+broker CPU reported is the sum over the nodes (redis-server's is reported on its own line).
 
 Scenarios
   (a) fixed rate: --rate publications/s for --duration s via POST /api/publish.
@@ -449,13 +451,14 @@ def run_phase(ctx, phase: str, api: "Api", publish) -> dict:
     pub_span = max(1, t_pub_end - t0) / 1e9
     wall = (t_end - t0) / 1e9
     broker_cpu = cpu1["broker"] - cpu0["broker"]
+    redis_cpu = cpu1["redis"] - cpu0["redis"]
     clients_cpu = cpu1["clients"] - cpu0["clients"]
     publisher_cpu = cpu1["publisher"] - cpu0["publisher"]
     busy = {c: 100 * (cpu1["cpus"][c][0] - cpu0["cpus"][c][0]) / wall for c in cpu1["cpus"]}
     other = None
     if ctx["pinned"] and "cpu0" in busy and "cpu1" in busy:
         # CPU time on the two CPUs not used by the broker (CPU0) or by us (CPU1): other work on the machine.
-        other = {"cpu0": round(max(0.0, busy["cpu0"] - 100 * broker_cpu / wall), 1),
+        other = {"cpu0": round(max(0.0, busy["cpu0"] - 100 * (broker_cpu + redis_cpu) / wall), 1),
                  "cpu1": round(max(0.0, busy["cpu1"] - 100 * (clients_cpu + publisher_cpu) / wall), 1)}
     close_codes: dict = {}
     for r in results:
@@ -487,6 +490,8 @@ def run_phase(ctx, phase: str, api: "Api", publish) -> dict:
         "publisher_cpu_s": round(publisher_cpu, 2),
         "client_side_cpu_pct": round(100 * (clients_cpu + publisher_cpu) / wall, 1),
         "broker_cpu_us_per_delivery": round(1e6 * broker_cpu / received, 2) if received else None,
+        "redis_cpu_s": round(redis_cpu, 2),
+        "redis_cpu_us_per_delivery": round(1e6 * redis_cpu / received, 3) if received else None,
         "client_cpu_us_per_delivery": round(1e6 * clients_cpu / received, 2) if received else None,
         "machine_cpu_busy_pct": {c: round(v, 1) for c, v in busy.items()},
         "other_load_pct": other,
@@ -551,7 +556,8 @@ def cpu_busy() -> dict[str, tuple[float, float]]:
 def snapshot_cpu(ctx) -> dict:
     t = os.times()
     return {
-        "broker": proc_cpu(ctx["broker"].pid),
+        "broker": sum(proc_cpu(b.pid) for b in ctx["brokers"]),
+        "redis": proc_cpu(ctx["redis"].pid) if ctx["redis"] else 0.0,
         "clients": sum(proc_cpu(p.pid) for p, _ in ctx["workers"]),
         "publisher": t.user + t.system,
         "cpus": cpu_busy(),
@@ -588,7 +594,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_broker(binary: str, port: int, workdir: str, cpu: int | None):
+def start_redis(port: int, workdir: str, cpu: int | None):
+    """A redis-server for the Redis-engine scenario (no persistence), on the brokers' CPU."""
+    server = shutil.which("redis-server")
+    if not server:
+        raise RuntimeError("redis-server not found: run scripts/install-system-deps.sh")
+    cmd = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir]
+    if cpu is not None and shutil.which("taskset"):
+        cmd = ["taskset", "-c", str(cpu)] + cmd
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:  # no event to await from outside the process: poll with a deadline
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as c:
+                c.sendall(b"PING\r\n")
+                if c.recv(16).startswith(b"+PONG"):
+                    return proc
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.05)
+
+
+def start_broker(binary: str, port: int, workdir: str, cpu: int | None, redis_port: int | None = None):
     cfg = {
         "http_server": {"port": port, "address": "127.0.0.1"},
         "log": {"level": "error"},
@@ -597,6 +626,10 @@ def start_broker(binary: str, port: int, workdir: str, cpu: int | None):
         "health": {"enabled": True},
         "channel": {"without_namespace": {"allow_subscribe_for_client": True}},
     }
+    if redis_port is not None:
+        cfg["engine"] = {"type": "redis", "redis": {"address": f"redis://127.0.0.1:{redis_port}", "prefix": "bench"}}
+    workdir = os.path.join(workdir, f"node-{port}")
+    os.makedirs(workdir, exist_ok=True)
     cfg_path = os.path.join(workdir, "config.json")
     with open(cfg_path, "w") as f:
         json.dump(cfg, f)
@@ -650,6 +683,10 @@ def main():
     ap.add_argument("--binary")
     ap.add_argument("--port", type=int, default=0, help="0 = pick a free port")
     ap.add_argument("--no-pin", action="store_true", help="don't pin broker/clients to CPUs")
+    ap.add_argument("--engine", choices=["memory", "redis"], default="memory",
+                    help="redis: a redis-server and --nodes brokers sharing it; subscribers spread over the nodes, "
+                         "publications through the first node's API (so most deliveries cross Redis)")
+    ap.add_argument("--nodes", type=int, default=2, help="broker nodes with --engine redis")
     args = ap.parse_args()
 
     binary, kind = find_binary(args.binary)
@@ -684,16 +721,24 @@ def main():
 
 
 def run(args, binary, kind, port, ncpu, broker_cpu, client_cpu, workdir) -> bool:
-    ctx = {"workers": [], "subscribers": args.subscribers, "drain": args.drain, "broker": None,
+    ctx = {"workers": [], "subscribers": args.subscribers, "drain": args.drain, "brokers": [], "redis": None,
            "pinned": broker_cpu is not None}
-    out = {"build": kind, "binary": binary, "subscribers": args.subscribers, "procs": args.procs,
+    nodes = args.nodes if args.engine == "redis" else 1
+    out = {"build": kind, "binary": binary, "engine": args.engine, "nodes": nodes,
+           "subscribers": args.subscribers, "procs": args.procs,
            "payload_bytes": PAYLOAD_BYTES, "cpus": ncpu, "pinned": broker_cpu is not None}
     ok = False
     try:
-        ctx["broker"], log_path = start_broker(binary, port, workdir, broker_cpu)
+        redis_port = None
+        if args.engine == "redis":
+            redis_port = free_port()
+            ctx["redis"] = start_redis(redis_port, workdir, broker_cpu)
+        ports = [port] + [free_port() for _ in range(nodes - 1)]
+        for node_port in ports:
+            proc, _ = start_broker(binary, node_port, workdir, broker_cpu, redis_port)
+            ctx["brokers"].append(proc)
         pin(client_cpu)
-        bpid = ctx["broker"].pid
-        rss0 = proc_rss_kb(bpid)
+        rss0 = sum(proc_rss_kb(b.pid) for b in ctx["brokers"])
 
         # Subscribers.
         mpctx = mp.get_context("fork")
@@ -702,7 +747,7 @@ def run(args, binary, kind, port, ncpu, broker_cpu, client_cpu, workdir) -> bool
         for w in range(args.procs):
             parent, child = mpctx.Pipe()
             p = mpctx.Process(target=worker_main, daemon=True,
-                              args=(child, port, users[w::args.procs], args.sample_every, client_cpu))
+                              args=(child, ports[w % len(ports)], users[w::args.procs], args.sample_every, client_cpu))
             p.start()
             ctx["workers"].append((p, parent))
         connected, errs = 0, []
@@ -713,7 +758,7 @@ def run(args, binary, kind, port, ncpu, broker_cpu, client_cpu, workdir) -> bool
         conn_s = time.monotonic() - t_conn
         if connected != args.subscribers:
             raise RuntimeError(f"only {connected}/{args.subscribers} subscribers ready; e.g. {errs}")
-        rss1 = proc_rss_kb(bpid)
+        rss1 = sum(proc_rss_kb(b.pid) for b in ctx["brokers"])
         out["connect_seconds"] = round(conn_s, 2)
         out["rss_kb_idle"] = rss0
         out["rss_kb_connected"] = rss1
@@ -725,7 +770,7 @@ def run(args, binary, kind, port, ncpu, broker_cpu, client_cpu, workdir) -> bool
         out["fixed_rate"] = run_phase(ctx, "1", api, publish_fixed_rate(api, "1", args.rate, args.duration))
         print(f"(b) /api/batch x{args.batch} as fast as possible for {args.duration:g}s ...", file=sys.stderr)
         out["max_rate"] = run_phase(ctx, "2", api, publish_batches(api, "2", args.batch, args.duration))
-        out["rss_kb_after"] = proc_rss_kb(bpid)
+        out["rss_kb_after"] = sum(proc_rss_kb(b.pid) for b in ctx["brokers"])
         ok = True
     finally:
         signal.alarm(0)
@@ -743,11 +788,15 @@ def run(args, binary, kind, port, ncpu, broker_cpu, client_cpu, workdir) -> bool
             p.join(5)
             if p.is_alive():
                 p.terminate()
-        if not ok and ctx["broker"] is not None and ctx["broker"].poll() is not None:
-            rc = ctx["broker"].returncode
-            why = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
-            print(f"the broker had already ended during the run ({why})", file=sys.stderr)
-        stop_broker(ctx["broker"])
+        for b in ctx["brokers"]:
+            if not ok and b.poll() is not None:
+                rc = b.returncode
+                why = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
+                print(f"a broker had already ended during the run ({why})", file=sys.stderr)
+            stop_broker(b)
+        if ctx["redis"] is not None:
+            ctx["redis"].terminate()
+            ctx["redis"].wait(10)
     if ok:
         shutil.rmtree(workdir, ignore_errors=True)
         report(args, out)
@@ -803,6 +852,8 @@ def report(args, out):
         ("publisher CPU s", "publisher_cpu_s", "{}"),
         ("client side CPU % (CPU1)", "client_side_cpu_pct", "{}"),
         ("broker CPU us/delivery", "broker_cpu_us_per_delivery", "{}"),
+        ("redis CPU s", "redis_cpu_s", "{}"),
+        ("redis CPU us/delivery", "redis_cpu_us_per_delivery", "{}"),
         ("client CPU us/delivery", "client_cpu_us_per_delivery", "{}"),
         ("other load % CPU0", ("other_load_pct", "cpu0"), "{}"),
         ("other load % CPU1", ("other_load_pct", "cpu1"), "{}"),
@@ -814,7 +865,7 @@ def report(args, out):
     title_b = f"(b) batch x{args.batch}, max"
     print()
     print(f"fan-out benchmark: {out['subscribers']} subscribers on one channel, {PAYLOAD_BYTES}-byte payload, "
-          f"broker build: {out['build'].upper()}")
+          f"broker build: {out['build'].upper()}, engine: {out['engine']} ({out['nodes']} node(s))")
     print(f"broker RSS: idle {out['rss_kb_idle']:,} KB, {out['subscribers']} connected {out['rss_kb_connected']:,} KB "
           f"-> {out['rss_kb_per_connection']} KB/connection; after scenarios {out['rss_kb_after']:,} KB; "
           f"connect+subscribe took {out['connect_seconds']}s")
