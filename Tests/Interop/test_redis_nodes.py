@@ -309,3 +309,43 @@ async def asyncio_sleep(seconds: float) -> None:
     import asyncio
 
     await asyncio.sleep(seconds)
+
+
+def test_redis_flush_makes_subscribers_recover_and_says_what_was_lost(broker_factory):
+    redis = RedisProcess().start()
+    try:
+        cfg = _redis_config(redis.url, "flush-" + uid())
+        a = broker_factory(cfg, name="flush-a")
+        b = broker_factory(cfg, name="flush-b")
+
+        async def main():
+            ch = "chat:flush-" + uid()
+            async with raw_clients() as open_ws:
+                client, _ = await raw_connected(open_ws, a)
+                res = (await client.call("subscribe", {"channel": ch}))["subscribe"]
+                for n in range(1, 6):
+                    await b.aapi("publish", {"channel": ch, "data": {"n": n}})
+                got = await client.pubs(ch, 5)
+                assert [p["offset"] for p in got] == [1, 2, 3, 4, 5]
+                # Redis loses everything: history, stream meta and the fan-out streams.
+                with socket.create_connection(("127.0.0.1", redis.port), timeout=2) as s:
+                    s.sendall(b"FLUSHALL\r\n")
+                    assert s.recv(16).startswith(b"+OK")
+                lost = [{"after": k} for k in range(3)]
+                for d in lost:
+                    await b.aapi("publish", {"channel": ch, "data": d})
+                # The subscriber is told its position is gone (insufficient state) instead of a silent gap...
+                push = await client.push(lambda p: p.get("channel") == ch and "unsubscribe" in p, timeout=10)
+                assert push["unsubscribe"]["code"] == 2500, push
+                # ...and recovering says exactly what it cannot get: the stream restarted under a new epoch, and
+                # its top offset counts the publications made since.
+                rep = (await client.call(
+                    "subscribe", {"channel": ch, "recover": True, "epoch": res["epoch"], "offset": 5}))["subscribe"]
+                assert rep.get("was_recovering") is True and rep.get("recovered") is not True, rep
+                assert rep["epoch"] != res["epoch"] and rep["offset"] == len(lost), rep
+                h = (await a.aapi("history", {"channel": ch, "limit": -1}))["result"]
+                assert [p["data"] for p in h["publications"]] == lost
+
+        run(main())
+    finally:
+        redis.remove()
