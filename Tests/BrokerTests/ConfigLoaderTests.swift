@@ -110,6 +110,11 @@ private let fullConfigJSON = """
                    "error_mode": "transport", "external": true},
       "websocket": {"disabled": true, "handler_prefix": "/ws", "message_size_limit": 1024,
                     "write_timeout": "2s", "compression": true},
+      "uni_websocket": {"enabled": true, "handler_prefix": "/uws", "message_size_limit": 2048, "write_timeout": "3s",
+                        "join_push_messages": true, "disable_disconnect_push": true, "compression": true},
+      "uni_sse": {"enabled": true, "handler_prefix": "/sse", "max_request_body_size": 1000,
+                  "connect_code_to_http_response": {"enabled": true}},
+      "uni_http_stream": {"enabled": true, "handler_prefix": "/stream", "max_request_body_size": 2000},
       "engine": {
         "type": "redis",
         "redis": {"address": ["redis://a:6379", "redis://b:6379"], "prefix": "pfx", "connect_timeout": "3s",
@@ -251,6 +256,19 @@ private func expectedFullConfig() -> BrokerConfig {
     c.websocket.messageSizeLimit = 1024
     c.websocket.writeTimeout = .seconds(2)
     c.websocket.compression = true
+
+    c.uniWebSocket.enabled = true
+    c.uniWebSocket.handlerPrefix = "/uws"
+    c.uniWebSocket.messageSizeLimit = 2048
+    c.uniWebSocket.writeTimeout = .seconds(3)
+    c.uniWebSocket.joinPushMessages = true
+    c.uniWebSocket.disableDisconnectPush = true
+    c.uniSSE.enabled = true
+    c.uniSSE.handlerPrefix = "/sse"
+    c.uniSSE.maxRequestBodySize = 1000
+    c.uniHTTPStream.enabled = true
+    c.uniHTTPStream.handlerPrefix = "/stream"
+    c.uniHTTPStream.maxRequestBodySize = 2000
 
     c.engine.type = "redis"
     c.engine.redis.address = ["redis://a:6379", "redis://b:6379"]
@@ -418,6 +436,14 @@ private let invalidConfigCases: [(json: String, key: String)] = [
     (#"{"websocket":{"message_size_limit":-1}}"#, "websocket.message_size_limit"),
     (#"{"websocket":{"handler_prefix":"ws"}}"#, "websocket.handler_prefix"),
     (#"{"http_api":{"handler_prefix":"api"}}"#, "http_api.handler_prefix"),
+    (#"{"uni_sse":{"handler_prefix":"sse"}}"#, "uni_sse.handler_prefix"),
+    (#"{"uni_sse":{"max_request_body_size":-1}}"#, "uni_sse.max_request_body_size"),
+    (#"{"uni_http_stream":{"max_request_body_size":-1}}"#, "uni_http_stream.max_request_body_size"),
+    (#"{"uni_websocket":{"message_size_limit":-1}}"#, "uni_websocket.message_size_limit"),
+    (#"{"uni_websocket":{"write_timeout":"-1s"}}"#, "uni_websocket.write_timeout"),
+    (#"{"uni_sse":{"enabled":true,"handler_prefix":"/connection/websocket"}}"#, "uni_sse.handler_prefix"),
+    (#"{"uni_sse":{"enabled":true,"handler_prefix":"/s"},"uni_http_stream":{"enabled":true,"handler_prefix":"/s"}}"#,
+     "uni_http_stream.handler_prefix"),
     (#"{"health":{"handler_prefix":"health"}}"#, "health.handler_prefix"),
     (#"{"prometheus":{"handler_prefix":"metrics"}}"#, "prometheus.handler_prefix"),
     (#"{"admin":{"handler_prefix":"admin"}}"#, "admin.handler_prefix"),
@@ -450,6 +476,22 @@ private let base64URLCases: [([UInt8], String)] = [
         #expect(config.unknownKeys.isEmpty)
     }
 
+    @Test func uniTransportsAreOffOnCentrifugosPaths() throws {
+        let c = BrokerConfig()
+        #expect(!c.uniWebSocket.enabled && !c.uniSSE.enabled && !c.uniHTTPStream.enabled)
+        #expect(c.uniWebSocket.handlerPrefix == "/connection/uni_websocket")
+        #expect(c.uniSSE.handlerPrefix == "/connection/uni_sse")
+        #expect(c.uniHTTPStream.handlerPrefix == "/connection/uni_http_stream")
+        #expect(c.uniSSE.maxRequestBodySize == 65536 && c.uniHTTPStream.maxRequestBodySize == 65536)
+        #expect(c.uniWebSocket.messageSizeLimit == 65536 && c.uniWebSocket.writeTimeout == .seconds(1))
+    }
+
+    @Test func unimplementedUniKeysAreAcceptedNotUnknown() throws {
+        let c = try parse(#"{"uni_websocket":{"read_buffer_size":10,"disable_closing_handshake":true},"uni_grpc":{"enabled":true}}"#)
+        #expect(c.unknownKeys.isEmpty)
+        #expect(try parse(#"{"uni_sse":{"nope":1}}"#).unknownKeys == ["uni_sse.nope"])
+    }
+
     @Test func emptyObjectGivesDefaults() throws {
         #expect(try parse("{}") == BrokerConfig())
     }
@@ -475,6 +517,9 @@ private let base64URLCases: [([UInt8], String)] = [
         #expect(config.channel == expected.channel)
         #expect(config.httpAPI == expected.httpAPI)
         #expect(config.websocket == expected.websocket)
+        #expect(config.uniWebSocket == expected.uniWebSocket)
+        #expect(config.uniSSE == expected.uniSSE)
+        #expect(config.uniHTTPStream == expected.uniHTTPStream)
         #expect(config.engine == expected.engine)
         #expect(config.health == expected.health)
         #expect(config.prometheus == expected.prometheus)
@@ -608,6 +653,9 @@ private let base64URLCases: [([UInt8], String)] = [
             "CENTRIFUGO_CHANNEL_HISTORY_META_TTL": "24h",
             "CENTRIFUGO_HTTP_API_KEY": "apikey",
             "CENTRIFUGO_WEBSOCKET_MESSAGE_SIZE_LIMIT": "1024",
+            "CENTRIFUGO_UNI_SSE_ENABLED": "true",
+            "CENTRIFUGO_UNI_HTTP_STREAM_HANDLER_PREFIX": "/hs",
+            "CENTRIFUGO_UNI_WEBSOCKET_JOIN_PUSH_MESSAGES": "true",
             "CENTRIFUGO_ENGINE_TYPE": "redis",
             "CENTRIFUGO_ENGINE_REDIS_ADDRESS": "redis://a:6379 redis://b:6379",
             "CENTRIFUGO_ENGINE_REDIS_TLS_ENABLED": "true",
@@ -636,6 +684,9 @@ private let base64URLCases: [([UInt8], String)] = [
         #expect(c.channel.historyMetaTTL == .seconds(24 * 3600))
         #expect(c.httpAPI.key == "apikey")
         #expect(c.websocket.messageSizeLimit == 1024)
+        #expect(c.uniSSE.enabled)
+        #expect(c.uniHTTPStream.handlerPrefix == "/hs")
+        #expect(c.uniWebSocket.joinPushMessages)
         #expect(c.engine.type == "redis")
         #expect(c.engine.redis.address == ["redis://a:6379", "redis://b:6379"])
         #expect(c.engine.redis.tls.enabled)

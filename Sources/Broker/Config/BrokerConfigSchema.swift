@@ -84,6 +84,18 @@ enum BrokerConfigSchema {
             .value("websocket.message_size_limit", \.websocket.messageSizeLimit, .int),
             .value("websocket.write_timeout", \.websocket.writeTimeout, .duration),
             .value("websocket.compression", \.websocket.compression, .bool),
+            .value("uni_websocket.enabled", \.uniWebSocket.enabled, .bool),
+            .value("uni_websocket.handler_prefix", \.uniWebSocket.handlerPrefix, .string),
+            .value("uni_websocket.message_size_limit", \.uniWebSocket.messageSizeLimit, .int),
+            .value("uni_websocket.write_timeout", \.uniWebSocket.writeTimeout, .duration),
+            .value("uni_websocket.join_push_messages", \.uniWebSocket.joinPushMessages, .bool),
+            .value("uni_websocket.disable_disconnect_push", \.uniWebSocket.disableDisconnectPush, .bool),
+            .value("uni_sse.enabled", \.uniSSE.enabled, .bool),
+            .value("uni_sse.handler_prefix", \.uniSSE.handlerPrefix, .string),
+            .value("uni_sse.max_request_body_size", \.uniSSE.maxRequestBodySize, .int),
+            .value("uni_http_stream.enabled", \.uniHTTPStream.enabled, .bool),
+            .value("uni_http_stream.handler_prefix", \.uniHTTPStream.handlerPrefix, .string),
+            .value("uni_http_stream.max_request_body_size", \.uniHTTPStream.maxRequestBodySize, .int),
             .value("engine.type", \.engine.type, .string),
             .value("engine.redis.address", \.engine.redis.address, .stringOrList),
             .value("engine.redis.prefix", \.engine.redis.prefix, .string),
@@ -227,8 +239,7 @@ enum BrokerConfigSchema {
     /// Whole top-level sections the broker does not implement yet.
     private static let acceptedSections = [
         "broker", "presence_manager", "map_broker", "controller", "shared_poll", "rpc", "proxies",
-        "grpc_api", "consumers", "sse", "http_stream", "webtransport", "uni_sse", "uni_http_stream",
-        "uni_websocket", "uni_grpc", "emulation", "swagger", "debug", "init", "opentelemetry", "graphite",
+        "grpc_api", "consumers", "sse", "http_stream", "webtransport", "uni_grpc", "emulation", "swagger", "debug", "init", "opentelemetry", "graphite",
         "usage_stats", "pid_file", "enable_unreleased_features",
     ]
 
@@ -257,6 +268,11 @@ enum BrokerConfigSchema {
             "compression_min_size", "compression_level", "read_buffer_size", "use_write_buffer_pool",
             "write_buffer_size", "decompressed_message_size_limit",
         ].map { "websocket." + $0 }
+        paths += [
+            "compression", "compression_min_size", "compression_level", "read_buffer_size", "use_write_buffer_pool",
+            "write_buffer_size", "decompressed_message_size_limit", "disable_closing_handshake",
+        ].map { "uni_websocket." + $0 }
+        paths += ["uni_sse.connect_code_to_http_response", "uni_http_stream.connect_code_to_http_response"]
         paths += [
             "client_name", "cluster_address", "sentinel_address", "sentinel_user", "sentinel_password",
             "sentinel_master_name", "sentinel_client_name", "sentinel_tls", "replica_client",

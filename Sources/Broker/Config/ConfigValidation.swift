@@ -201,11 +201,38 @@ extension ConfigLoader {
         try handlerPrefix("websocket.handler_prefix", c.websocket.handlerPrefix)
         try positive("websocket.message_size_limit", c.websocket.messageSizeLimit)
         try nonNegative("websocket.write_timeout", c.websocket.writeTimeout)
+        try handlerPrefix("uni_websocket.handler_prefix", c.uniWebSocket.handlerPrefix)
+        try positive("uni_websocket.message_size_limit", c.uniWebSocket.messageSizeLimit)
+        try nonNegative("uni_websocket.write_timeout", c.uniWebSocket.writeTimeout)
+        try handlerPrefix("uni_sse.handler_prefix", c.uniSSE.handlerPrefix)
+        try positive("uni_sse.max_request_body_size", c.uniSSE.maxRequestBodySize)
+        try handlerPrefix("uni_http_stream.handler_prefix", c.uniHTTPStream.handlerPrefix)
+        try positive("uni_http_stream.max_request_body_size", c.uniHTTPStream.maxRequestBodySize)
+        try distinctClientPaths(c)
         try handlerPrefix("health.handler_prefix", c.health.handlerPrefix)
         try handlerPrefix("prometheus.handler_prefix", c.prometheus.handlerPrefix)
         // The admin UI is served at the root by default, so its prefix may be empty.
         if !c.admin.handlerPrefix.isEmpty {
             try handlerPrefix("admin.handler_prefix", c.admin.handlerPrefix)
+        }
+    }
+
+    /// Two enabled client transports on one path would shadow each other.
+    private static func distinctClientPaths(_ c: BrokerConfig) throws(ConfigError) {
+        var seen: [String: String] = [:]
+        let transports: [(key: String, on: Bool, path: String)] = [
+            ("websocket", !c.websocket.disabled, c.websocket.handlerPrefix),
+            ("uni_websocket", c.uniWebSocket.enabled, c.uniWebSocket.handlerPrefix),
+            ("uni_sse", c.uniSSE.enabled, c.uniSSE.handlerPrefix),
+            ("uni_http_stream", c.uniHTTPStream.enabled, c.uniHTTPStream.handlerPrefix),
+        ]
+        for t in transports where t.on {
+            if let other = seen[t.path] {
+                throw ConfigError(
+                    key: t.key + ".handler_prefix",
+                    message: "\(ConfigMessage.quoted(t.path)) is already used by \(other).handler_prefix")
+            }
+            seen[t.path] = t.key
         }
     }
 

@@ -1,0 +1,26 @@
+/// `uni_websocket`: Centrifugo's unidirectional WebSocket. The client sends only its connect request
+/// (first message or `?cf_connect=`); the server sends bare pushes, one per text frame.
+public struct UniWebSocketConfig: Sendable, Equatable {
+    public var enabled = false
+    public var handlerPrefix: String = "/connection/uni_websocket"
+    public var messageSizeLimit: Int = 65536
+    public var writeTimeout: Duration = .milliseconds(1000)
+    /// Several pushes of one loop tick share a frame, `\n`-separated (the client must split them).
+    public var joinPushMessages = false
+    /// No disconnect push before the close frame (which carries the same code and reason).
+    public var disableDisconnectPush = false
+    public init() {}
+}
+
+/// `uni_sse` and `uni_http_stream`: a long-lived HTTP response carrying bare pushes, as SSE
+/// `data:` events or as newline-delimited JSON.
+public struct UniHTTPStreamConfig: Sendable, Equatable {
+    public var enabled = false
+    public var handlerPrefix: String
+    /// Largest POST body (the connect request) accepted; bigger → 413.
+    public var maxRequestBodySize: Int = 65536
+
+    public init(handlerPrefix: String) {
+        self.handlerPrefix = handlerPrefix
+    }
+}
