@@ -23,6 +23,12 @@ public final class ClientSession: @unchecked Sendable {
     /// `?cf_ws_frame_ping_pong=true`: WebSocket ping frames every 25 s (pong within 10 s) instead of
     /// the protocol's `{}` pings, for tools like wscat and Postman that cannot answer app-level pings.
     let nativePing: Bool
+    /// Bidirectional WebSocket or one of the unidirectional transports (bare pushes, connect as a push).
+    let framing: OutboundFraming
+    /// Unidirectional transports only: the connect result's `session` (as Centrifugo's `Client.session`).
+    let sessionID: String
+    /// `uni_websocket.disable_disconnect_push`: the close frame alone tells the client why.
+    var sendsDisconnectPush: Bool
     var transport: (any SessionTransport)?
     public let clientID: String
     var state: State = .connecting
@@ -51,11 +57,18 @@ public final class ClientSession: @unchecked Sendable {
     static let nativePingInterval: Int64 = 25_000
     static let nativePongWait: Int64 = 10_000
 
-    init(node: Node, loopHub: LoopHub, transport: any SessionTransport, format: WireFormat = .json, nativePing: Bool = false) {
+    init(
+        node: Node, loopHub: LoopHub, transport: any SessionTransport, format: WireFormat = .json, nativePing: Bool = false,
+        framing: OutboundFraming = .webSocket
+    ) {
         self.node = node
         self.loopHub = loopHub
-        self.format = format
-        self.nativePing = nativePing
+        // Centrifugo's unidirectional transports speak JSON only.
+        self.format = framing.isUnidirectional ? .json : format
+        self.nativePing = framing.isUnidirectional ? false : nativePing
+        self.framing = framing
+        self.sessionID = framing.isUnidirectional ? UUID().uuidString.lowercased() : ""
+        self.sendsDisconnectPush = framing.isUnidirectional
         self.transport = transport
         self.clientID = UUID().uuidString.lowercased()
         self.staleDeadline = node.clock.nowMillis() + node.config.client.staleCloseDelay.milliseconds
@@ -193,6 +206,8 @@ public final class ClientSession: @unchecked Sendable {
     // MARK: Frames out
 
     func reply(_ reply: Reply) {
+        // Unidirectional clients send no commands, so nothing is ever answered (the connect result is a push).
+        if framing.isUnidirectional { return }
         do {
             enqueue(try format.encode(reply))
         } catch {
@@ -208,24 +223,24 @@ public final class ClientSession: @unchecked Sendable {
 
     func push(_ push: Push) {
         do {
-            enqueue(try format.encode(push))
+            enqueue(try framing.isUnidirectional ? JSONProtocolEncoder.encodeUnidirectional(push) : format.encode(push))
         } catch {
             close(.inappropriateProtocol)
         }
     }
 
-    /// Adds a message to this tick's outbound frame (several messages share one frame, `\n`-separated).
+    /// Adds a message to this tick's outbound bytes (on the bidirectional WebSocket several messages share
+    /// one frame, `\n`-separated; see ``OutboundFraming``).
     private func enqueue(_ bytes: [UInt8]) {
         if state == .closed { return }
-        if outboxCount > 0, let separator = format.separator { outbox.raw(separator) }
-        outbox.raw(bytes)
+        framing.append(bytes, to: &outbox, count: outboxCount, format: format)
         outboxCount += 1
         loopHub.needsFlush(self)
     }
 
     private func emitOutbox() {
         guard outboxCount > 0, let transport else { return }
-        let frame = WebSocketFraming.frame(opcode: format.opcode, payload: outbox.bytes, allocator: transport.allocator)
+        let frame = framing.wrapOutbox(outbox.bytes, format: format, allocator: transport.allocator)
         outbox.bytes = []
         outboxCount = 0
         transport.writeFrame(frame)
@@ -274,7 +289,10 @@ public final class ClientSession: @unchecked Sendable {
             return
         }
         emitOutbox()
-        transport.writeFrame(frame)
+        if !framing.writePrepared(frame, to: transport) {
+            close(.inappropriateProtocol)
+            return
+        }
         loopHub.needsFlush(self)
     }
 
@@ -290,9 +308,14 @@ public final class ClientSession: @unchecked Sendable {
 
     // MARK: Closing
 
-    /// Closes the connection with a disconnect code (sent as the WebSocket close code).
+    /// Closes the connection with a disconnect code (sent as the WebSocket close code; unidirectional
+    /// transports first get a `disconnect` push, as Centrifugo sends them).
     public func close(_ disconnect: Disconnect) {
         if state == .closed { return }
+        // A slow client's queue is full: Centrifugo drops what is still queued, the disconnect push included.
+        if sendsDisconnectPush && disconnect != .connectionClosed && disconnect != .slow {
+            push(Push(channel: "", body: .disconnect(disconnect)))
+        }
         state = .closed
         emitOutbox()
         let t = transport
@@ -340,13 +363,18 @@ public final class ClientSession: @unchecked Sendable {
             let interval = nativePing ? ClientSession.nativePingInterval : config.pingInterval.milliseconds
             if interval > 0 && now >= nextPingAt {
                 nextPingAt = now + interval
+                if framing == .uniWebSocket(joined: true) || framing == .uniWebSocket(joined: false), let transport {
+                    // Centrifugo's uni_websocket sends WebSocket ping frames as well as `{}` (no pong is expected).
+                    transport.writeFrame(WebSocketFraming.frame(opcode: WebSocketFraming.opcodePing, payload: [], allocator: transport.allocator))
+                }
                 if nativePing, let transport {
                     transport.writeFrame(WebSocketFraming.frame(opcode: WebSocketFraming.opcodePing, payload: [], allocator: transport.allocator))
                     loopHub.needsFlush(self)
                     pongDeadline = now + ClientSession.nativePongWait
                 } else {
                     enqueue(format.ping)
-                    let pong = config.pongTimeout.milliseconds
+                    // Unidirectional clients cannot answer: no pong is expected from them.
+                    let pong = framing.isUnidirectional ? 0 : config.pongTimeout.milliseconds
                     pongDeadline = pong > 0 ? now + pong : 0
                 }
             }
