@@ -492,6 +492,30 @@ private let base64URLCases: [([UInt8], String)] = [
         #expect(try parse(#"{"uni_sse":{"nope":1}}"#).unknownKeys == ["uni_sse.nope"])
     }
 
+    @Test func connectCodeToUnidirectionalDisconnectFromFileAndEnv() throws {
+        let json = #"{"client":{"connect_code_to_unidirectional_disconnect":{"enabled":true,"transforms":[{"code":109,"to":{"code":4501,"reason":"expired"}}]}}}"#
+        let fromFile = try parse(json).client.connectCodeToUnidirectionalDisconnect
+        #expect(fromFile.enabled)
+        #expect(fromFile.transforms == [.init(code: 109, toCode: 4501, toReason: "expired")])
+        let fromEnv = try ConfigLoader.load(path: nil, environment: [
+            "CENTRIFUGO_CLIENT_CONNECT_CODE_TO_UNIDIRECTIONAL_DISCONNECT_ENABLED": "true",
+            "CENTRIFUGO_CLIENT_CONNECT_CODE_TO_UNIDIRECTIONAL_DISCONNECT_TRANSFORMS": #"[{"code":103,"to":{"code":4000,"reason":"no"}}]"#,
+        ]).client.connectCodeToUnidirectionalDisconnect
+        #expect(fromEnv.enabled && fromEnv.transforms == [.init(code: 103, toCode: 4000, toReason: "no")])
+    }
+
+    @Test(arguments: [
+        (#"[{"to":{"code":4000}}]"#, "client.connect_code_to_unidirectional_disconnect.transforms[0].code"),
+        (#"[{"code":109}]"#, "client.connect_code_to_unidirectional_disconnect.transforms[0].to.code"),
+        (#"[{"code":109,"to":{"code":4000,"reason":"é"}}]"#, "client.connect_code_to_unidirectional_disconnect.transforms[0].to.reason"),
+        (#"[{"code":109,"to":4000}]"#, "client.connect_code_to_unidirectional_disconnect.transforms[0].to"),
+        (#"{"code":109}"#, "client.connect_code_to_unidirectional_disconnect.transforms"),
+    ])
+    func badUnidirectionalDisconnectTransformsNameTheKey(transforms: String, key: String) {
+        let error = parseError(#"{"client":{"connect_code_to_unidirectional_disconnect":{"transforms":"# + transforms + "}}}")
+        #expect(error?.key == key)
+    }
+
     @Test func emptyObjectGivesDefaults() throws {
         #expect(try parse("{}") == BrokerConfig())
     }

@@ -72,5 +72,12 @@ struct UniFramingTests {
         #expect(ClientSession.unidirectionalDisconnect(for: .permissionDenied) == .permissionDenied)
         #expect(ClientSession.unidirectionalDisconnect(for: .tooManyRequests) == .tooManyRequests)
         #expect(ClientSession.unidirectionalDisconnect(for: .unknownChannel) == .serverError)
+        var configured = ConnectCodeToUnidirectionalDisconnect()
+        configured.transforms = [.init(code: 109, toCode: 4501, toReason: "refresh token")]
+        #expect(ClientSession.unidirectionalDisconnect(for: .tokenExpired, configured: configured) == .expired)
+        configured.enabled = true
+        #expect(ClientSession.unidirectionalDisconnect(for: .tokenExpired, configured: configured)
+            == Disconnect(code: 4501, reason: "refresh token"))
+        #expect(ClientSession.unidirectionalDisconnect(for: .expired, configured: configured) == .expired)
     }
 }

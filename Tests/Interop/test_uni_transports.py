@@ -248,6 +248,17 @@ def test_sse_bad_token_ends_with_disconnect_push(uni, token_kw, expected):
         s.close()
 
 
+def test_connect_code_to_unidirectional_disconnect(broker_factory):
+    b = broker_factory(deep_merge(base_config(), deep_merge(UNI_OVERRIDES, {"client": {
+        "connect_code_to_unidirectional_disconnect": {
+            "enabled": True, "transforms": [{"code": 109, "to": {"code": 4501, "reason": "refresh token"}}]}}})))
+    s = sse_get(b, {"token": make_token("exp-" + uid(), exp_in=-10)})
+    try:
+        assert s.expect_end() == [{"disconnect": {"code": 4501, "reason": "refresh token"}}]
+    finally:
+        s.close()
+
+
 def test_sse_malformed_connect_request_is_400(uni):
     s = HTTPStream(uni.port, "GET", SSE + "?cf_connect=" + urllib.parse.quote("{not json"))
     try:

@@ -78,6 +78,7 @@ public struct ClientConfig: Sendable, Equatable {
     public var insecure = false
     public var insecureSkipTokenSignatureVerify = false
     public var connectIncludeServerTime = false
+    public var connectCodeToUnidirectionalDisconnect = ConnectCodeToUnidirectionalDisconnect()
     public var pingInterval: Duration = .seconds(25)
     public var pongTimeout: Duration = .seconds(8)
     public var expiredCloseDelay: Duration = .seconds(25)

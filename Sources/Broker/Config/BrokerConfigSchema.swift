@@ -42,6 +42,9 @@ enum BrokerConfigSchema {
             .value("client.insecure", \.client.insecure, .bool),
             .value("client.insecure_skip_token_signature_verify", \.client.insecureSkipTokenSignatureVerify, .bool),
             .value("client.connect_include_server_time", \.client.connectIncludeServerTime, .bool),
+            .value("client.connect_code_to_unidirectional_disconnect.enabled",
+                   \.client.connectCodeToUnidirectionalDisconnect.enabled, .bool),
+            uniDisconnectTransformsSetting,
             .value("client.ping_interval", \.client.pingInterval, .duration),
             .value("client.pong_timeout", \.client.pongTimeout, .duration),
             .value("client.expired_close_delay", \.client.expiredCloseDelay, .duration),
@@ -214,6 +217,69 @@ enum BrokerConfigSchema {
         )
     }
 
+    /// `client.connect_code_to_unidirectional_disconnect.transforms`: `[{"code":109,"to":{"code":4501,"reason":"…"}}]`,
+    /// in env as the same JSON text.
+    private static var uniDisconnectTransformsSetting: Setting {
+        let path = "client.connect_code_to_unidirectional_disconnect.transforms"
+        return Setting(
+            path: path,
+            applyJSON: { config, json, fullPath, _ throws(ConfigError) in
+                config.client.connectCodeToUnidirectionalDisconnect.transforms = try decodeUniDisconnectTransforms(json, location: fullPath)
+            },
+            applyText: { config, text, envName, _ throws(ConfigError) in
+                let json: JSONValue
+                do {
+                    json = try JSONParser.parse(text)
+                } catch {
+                    throw ConfigError(key: envName, message: "not a valid JSON array of transforms: \(error)")
+                }
+                do throws(ConfigError) {
+                    config.client.connectCodeToUnidirectionalDisconnect.transforms = try decodeUniDisconnectTransforms(json, location: path)
+                } catch {
+                    throw ConfigError(key: envName, message: "\(error.key): \(error.message)")
+                }
+            }
+        )
+    }
+
+    static func decodeUniDisconnectTransforms(
+        _ json: JSONValue, location: String
+    ) throws(ConfigError) -> [ConnectCodeToUnidirectionalDisconnect.Transform] {
+        guard case .array(let items) = json else {
+            throw ConfigError(key: location, message: "expected an array of objects, got \(ConfigMessage.describe(json))")
+        }
+        var result: [ConnectCodeToUnidirectionalDisconnect.Transform] = []
+        for (i, item) in items.enumerated() {
+            let at = "\(location)[\(i)]"
+            guard case .object(let object) = item else {
+                throw ConfigError(key: at, message: "expected an object, got \(ConfigMessage.describe(item))")
+            }
+            func code(_ value: JSONValue?, _ key: String) throws(ConfigError) -> UInt32 {
+                guard let value, !value.isNull else { return 0 }
+                guard let n = value.uint64Value, n <= UInt64(UInt32.max) else {
+                    throw ConfigError(key: key, message: "expected a non-negative integer, got \(ConfigMessage.describe(value))")
+                }
+                return UInt32(n)
+            }
+            var transform = ConnectCodeToUnidirectionalDisconnect.Transform(
+                code: try code(object["code"], at + ".code"), toCode: 0, toReason: "")
+            if let to = object["to"], !to.isNull {
+                guard case .object(let target) = to else {
+                    throw ConfigError(key: at + ".to", message: "expected an object, got \(ConfigMessage.describe(to))")
+                }
+                transform.toCode = try code(target["code"], at + ".to.code")
+                if let reason = target["reason"], !reason.isNull {
+                    guard let text = reason.stringValue else {
+                        throw ConfigError(key: at + ".to.reason", message: "expected a string, got \(ConfigMessage.describe(reason))")
+                    }
+                    transform.toReason = text
+                }
+            }
+            result.append(transform)
+        }
+        return result
+    }
+
     static func decodeNamespaces(
         _ json: JSONValue, location: String, decoding: inout ConfigDecoding
     ) throws(ConfigError) -> [NamespaceConfig] {
@@ -258,7 +324,7 @@ enum BrokerConfigSchema {
             .map { "http_server." + $0 }
         paths += [
             "proxy", "concurrency", "channel_position_max_time_lag", "connection_rate_limit",
-            "user_id_http_header", "connect_code_to_unidirectional_disconnect",
+            "user_id_http_header",
             "token.insecure_skip_jwks_endpoint_safety_check",
             "subscription_token.insecure_skip_jwks_endpoint_safety_check",
         ].map { "client." + $0 }

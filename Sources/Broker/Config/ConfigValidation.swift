@@ -201,6 +201,7 @@ extension ConfigLoader {
         try handlerPrefix("websocket.handler_prefix", c.websocket.handlerPrefix)
         try positive("websocket.message_size_limit", c.websocket.messageSizeLimit)
         try nonNegative("websocket.write_timeout", c.websocket.writeTimeout)
+        try uniDisconnectTransforms(c.client.connectCodeToUnidirectionalDisconnect.transforms)
         try handlerPrefix("uni_websocket.handler_prefix", c.uniWebSocket.handlerPrefix)
         try positive("uni_websocket.message_size_limit", c.uniWebSocket.messageSizeLimit)
         try nonNegative("uni_websocket.write_timeout", c.uniWebSocket.writeTimeout)
@@ -214,6 +215,20 @@ extension ConfigLoader {
         // The admin UI is served at the root by default, so its prefix may be empty.
         if !c.admin.handlerPrefix.isEmpty {
             try handlerPrefix("admin.handler_prefix", c.admin.handlerPrefix)
+        }
+    }
+
+    /// Centrifugo's rules: a code to match, a disconnect code to send, an ASCII reason (a close-frame reason).
+    private static func uniDisconnectTransforms(_ transforms: [ConnectCodeToUnidirectionalDisconnect.Transform]) throws(ConfigError) {
+        let key = "client.connect_code_to_unidirectional_disconnect.transforms"
+        for (i, t) in transforms.enumerated() {
+            if t.code == 0 { throw ConfigError(key: "\(key)[\(i)].code", message: "no code specified") }
+            if t.toCode == 0 || t.toCode > UInt32(UInt16.max) {
+                throw ConfigError(key: "\(key)[\(i)].to.code", message: "no valid disconnect code specified (e.g. 4501)")
+            }
+            if !t.toReason.utf8.allSatisfy({ $0 < 0x80 }) {
+                throw ConfigError(key: "\(key)[\(i)].to.reason", message: "disconnect reason must be ASCII")
+            }
         }
     }
 

@@ -24,3 +24,24 @@ public struct UniHTTPStreamConfig: Sendable, Equatable {
         self.handlerPrefix = handlerPrefix
     }
 }
+
+/// `client.connect_code_to_unidirectional_disconnect`: which disconnect a connect error code becomes on
+/// a unidirectional transport (which has no error replies), ahead of the built-in mapping.
+public struct ConnectCodeToUnidirectionalDisconnect: Sendable, Equatable {
+    public struct Transform: Sendable, Equatable {
+        /// The connect error code (e.g. 109).
+        public var code: UInt32
+        public var toCode: UInt32
+        public var toReason: String
+
+        public init(code: UInt32, toCode: UInt32, toReason: String) {
+            self.code = code
+            self.toCode = toCode
+            self.toReason = toReason
+        }
+    }
+
+    public var enabled = false
+    public var transforms: [Transform] = []
+    public init() {}
+}

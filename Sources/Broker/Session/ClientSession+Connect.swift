@@ -176,14 +176,20 @@ extension ClientSession {
     /// does (expired → 3005, permission denied → 3507, too many requests → 3013, anything else → 3004).
     func failConnect(_ id: UInt32, _ error: ClientError) {
         if framing.isUnidirectional {
-            close(ClientSession.unidirectionalDisconnect(for: error))
+            close(ClientSession.unidirectionalDisconnect(for: error, configured: config.connectCodeToUnidirectionalDisconnect))
             return
         }
         state = .connectFailed
         replyError(id, error)
     }
 
-    static func unidirectionalDisconnect(for error: ClientError) -> Disconnect {
+    /// `client.connect_code_to_unidirectional_disconnect` (when enabled) first, then Centrifugo's built-in mapping.
+    static func unidirectionalDisconnect(
+        for error: ClientError, configured: ConnectCodeToUnidirectionalDisconnect = ConnectCodeToUnidirectionalDisconnect()
+    ) -> Disconnect {
+        if configured.enabled, let t = configured.transforms.first(where: { $0.code == error.code }) {
+            return Disconnect(code: UInt16(clamping: t.toCode), reason: t.toReason)
+        }
         switch error.code {
         case ClientError.expired.code, ClientError.tokenExpired.code: return .expired
         case ClientError.tooManyRequests.code: return .tooManyRequests
