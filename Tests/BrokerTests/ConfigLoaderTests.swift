@@ -266,6 +266,7 @@ private func expectedFullConfig() -> BrokerConfig {
     c.uniSSE.enabled = true
     c.uniSSE.handlerPrefix = "/sse"
     c.uniSSE.maxRequestBodySize = 1000
+    c.uniSSE.connectCodeToHTTPResponse.enabled = true
     c.uniHTTPStream.enabled = true
     c.uniHTTPStream.handlerPrefix = "/stream"
     c.uniHTTPStream.maxRequestBodySize = 2000
@@ -514,6 +515,27 @@ private let base64URLCases: [([UInt8], String)] = [
     func badUnidirectionalDisconnectTransformsNameTheKey(transforms: String, key: String) {
         let error = parseError(#"{"client":{"connect_code_to_unidirectional_disconnect":{"transforms":"# + transforms + "}}}")
         #expect(error?.key == key)
+    }
+
+    @Test func connectCodeToHTTPResponseForBothStreams() throws {
+        let c = try parse(#"""
+            {"uni_sse":{"connect_code_to_http_response":{"enabled":true,"transforms":[{"code":3500,"to":{"status_code":401}}]}},
+             "uni_http_stream":{"connect_code_to_http_response":{"transforms":[{"code":109,"to":{"status_code":403,"body":"x"}}]}}}
+            """#)
+        #expect(c.uniSSE.connectCodeToHTTPResponse.enabled)
+        #expect(c.uniSSE.connectCodeToHTTPResponse.transforms == [.init(code: 3500, statusCode: 401, body: "")])
+        #expect(!c.uniHTTPStream.connectCodeToHTTPResponse.enabled)
+        #expect(c.uniHTTPStream.connectCodeToHTTPResponse.transforms == [.init(code: 109, statusCode: 403, body: "x")])
+        #expect(c.uniSSE.connectCodeToHTTPResponse.response(code: 3500, message: "invalid token") == (401, "invalid token"))
+        #expect(c.uniSSE.connectCodeToHTTPResponse.response(code: 3501, message: "bad request") == (500, "Internal Server Error"))
+        let env = try ConfigLoader.load(path: nil, environment: [
+            "CENTRIFUGO_UNI_SSE_CONNECT_CODE_TO_HTTP_RESPONSE_TRANSFORMS": #"[{"code":1,"to":{"status_code":400}}]"#,
+        ])
+        #expect(env.uniSSE.connectCodeToHTTPResponse.transforms == [.init(code: 1, statusCode: 400, body: "")])
+        #expect(parseError(#"{"uni_sse":{"connect_code_to_http_response":{"transforms":[{"code":1}]}}}"#)?.key
+            == "uni_sse.connect_code_to_http_response.transforms[0].to.status_code")
+        #expect(parseError(#"{"uni_http_stream":{"connect_code_to_http_response":{"transforms":[{"to":{"status_code":400}}]}}}"#)?.key
+            == "uni_http_stream.connect_code_to_http_response.transforms[0].code")
     }
 
     @Test func emptyObjectGivesDefaults() throws {

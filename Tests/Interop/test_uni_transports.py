@@ -259,6 +259,32 @@ def test_connect_code_to_unidirectional_disconnect(broker_factory):
         s.close()
 
 
+def test_connect_code_to_http_response(broker_factory):
+    b = broker_factory(deep_merge(base_config(), deep_merge(UNI_OVERRIDES, {
+        "uni_sse": {"connect_code_to_http_response": {
+            "enabled": True, "transforms": [{"code": 3500, "to": {"status_code": 401}}]}},
+        "uni_http_stream": {"connect_code_to_http_response": {
+            "enabled": True, "transforms": [{"code": 109, "to": {"status_code": 403, "body": "expired"}}]}},
+    })))
+
+    def answer(s):
+        try:
+            return s.status, s._read_exact(int(s.headers["content-length"])).decode()
+        finally:
+            s.close()
+
+    assert answer(sse_get(b, {"token": make_token("u", secret="wrong")})) == (401, "invalid token")
+    assert answer(sse_get(b, {"token": make_token("u", exp_in=-5)})) == (500, "Internal Server Error")
+    assert answer(http_stream(b, {"token": make_token("u", exp_in=-5)})) == (403, "expired")
+    # A good connect still streams.
+    ch = f"srv:{uid()}"
+    s = sse_get(b, {"token": make_token("ok-" + uid(), channels=[ch])})
+    try:
+        assert s.status == 200 and ch in s.next_message()["connect"]["subs"]
+    finally:
+        s.close()
+
+
 def test_sse_malformed_connect_request_is_400(uni):
     s = HTTPStream(uni.port, "GET", SSE + "?cf_connect=" + urllib.parse.quote("{not json"))
     try:

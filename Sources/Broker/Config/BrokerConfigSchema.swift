@@ -96,9 +96,14 @@ enum BrokerConfigSchema {
             .value("uni_sse.enabled", \.uniSSE.enabled, .bool),
             .value("uni_sse.handler_prefix", \.uniSSE.handlerPrefix, .string),
             .value("uni_sse.max_request_body_size", \.uniSSE.maxRequestBodySize, .int),
+            .value("uni_sse.connect_code_to_http_response.enabled", \.uniSSE.connectCodeToHTTPResponse.enabled, .bool),
+            httpResponseTransformsSetting("uni_sse", \.uniSSE.connectCodeToHTTPResponse.transforms),
             .value("uni_http_stream.enabled", \.uniHTTPStream.enabled, .bool),
             .value("uni_http_stream.handler_prefix", \.uniHTTPStream.handlerPrefix, .string),
             .value("uni_http_stream.max_request_body_size", \.uniHTTPStream.maxRequestBodySize, .int),
+            .value("uni_http_stream.connect_code_to_http_response.enabled",
+                   \.uniHTTPStream.connectCodeToHTTPResponse.enabled, .bool),
+            httpResponseTransformsSetting("uni_http_stream", \.uniHTTPStream.connectCodeToHTTPResponse.transforms),
             .value("engine.type", \.engine.type, .string),
             .value("engine.redis.address", \.engine.redis.address, .stringOrList),
             .value("engine.redis.prefix", \.engine.redis.prefix, .string),
@@ -245,39 +250,97 @@ enum BrokerConfigSchema {
     static func decodeUniDisconnectTransforms(
         _ json: JSONValue, location: String
     ) throws(ConfigError) -> [ConnectCodeToUnidirectionalDisconnect.Transform] {
+        try decodeTransforms(json, location: location) { object, at throws(ConfigError) in
+            var transform = ConnectCodeToUnidirectionalDisconnect.Transform(
+                code: try transformCode(object["code"], at + ".code"), toCode: 0, toReason: "")
+            if let target = try transformTarget(object["to"], at + ".to") {
+                transform.toCode = try transformCode(target["code"], at + ".to.code")
+                transform.toReason = try transformString(target["reason"], at + ".to.reason")
+            }
+            return transform
+        }
+    }
+
+    /// `<section>.connect_code_to_http_response.transforms`: `[{"code":3500,"to":{"status_code":401,"body":"…"}}]`,
+    /// in env as the same JSON text.
+    private static func httpResponseTransformsSetting(
+        _ section: String, _ keyPath: WritableKeyPath<BrokerConfig, [ConnectCodeToHTTPResponse.Transform]>
+    ) -> Setting {
+        let path = section + ".connect_code_to_http_response.transforms"
+        return Setting(
+            path: path,
+            applyJSON: { config, json, fullPath, _ throws(ConfigError) in
+                config[keyPath: keyPath] = try decodeHTTPResponseTransforms(json, location: fullPath)
+            },
+            applyText: { config, text, envName, _ throws(ConfigError) in
+                let json: JSONValue
+                do {
+                    json = try JSONParser.parse(text)
+                } catch {
+                    throw ConfigError(key: envName, message: "not a valid JSON array of transforms: \(error)")
+                }
+                do throws(ConfigError) {
+                    config[keyPath: keyPath] = try decodeHTTPResponseTransforms(json, location: path)
+                } catch {
+                    throw ConfigError(key: envName, message: "\(error.key): \(error.message)")
+                }
+            }
+        )
+    }
+
+    static func decodeHTTPResponseTransforms(
+        _ json: JSONValue, location: String
+    ) throws(ConfigError) -> [ConnectCodeToHTTPResponse.Transform] {
+        try decodeTransforms(json, location: location) { object, at throws(ConfigError) in
+            var transform = ConnectCodeToHTTPResponse.Transform(
+                code: try transformCode(object["code"], at + ".code"), statusCode: 0, body: "")
+            if let target = try transformTarget(object["to"], at + ".to") {
+                transform.statusCode = Int(try transformCode(target["status_code"], at + ".to.status_code"))
+                transform.body = try transformString(target["body"], at + ".to.body")
+            }
+            return transform
+        }
+    }
+
+    private static func decodeTransforms<T>(
+        _ json: JSONValue, location: String, _ decode: (JSONObject, String) throws(ConfigError) -> T
+    ) throws(ConfigError) -> [T] {
         guard case .array(let items) = json else {
             throw ConfigError(key: location, message: "expected an array of objects, got \(ConfigMessage.describe(json))")
         }
-        var result: [ConnectCodeToUnidirectionalDisconnect.Transform] = []
+        var result: [T] = []
         for (i, item) in items.enumerated() {
             let at = "\(location)[\(i)]"
             guard case .object(let object) = item else {
                 throw ConfigError(key: at, message: "expected an object, got \(ConfigMessage.describe(item))")
             }
-            func code(_ value: JSONValue?, _ key: String) throws(ConfigError) -> UInt32 {
-                guard let value, !value.isNull else { return 0 }
-                guard let n = value.uint64Value, n <= UInt64(UInt32.max) else {
-                    throw ConfigError(key: key, message: "expected a non-negative integer, got \(ConfigMessage.describe(value))")
-                }
-                return UInt32(n)
-            }
-            var transform = ConnectCodeToUnidirectionalDisconnect.Transform(
-                code: try code(object["code"], at + ".code"), toCode: 0, toReason: "")
-            if let to = object["to"], !to.isNull {
-                guard case .object(let target) = to else {
-                    throw ConfigError(key: at + ".to", message: "expected an object, got \(ConfigMessage.describe(to))")
-                }
-                transform.toCode = try code(target["code"], at + ".to.code")
-                if let reason = target["reason"], !reason.isNull {
-                    guard let text = reason.stringValue else {
-                        throw ConfigError(key: at + ".to.reason", message: "expected a string, got \(ConfigMessage.describe(reason))")
-                    }
-                    transform.toReason = text
-                }
-            }
-            result.append(transform)
+            result.append(try decode(object, at))
         }
         return result
+    }
+
+    private static func transformCode(_ value: JSONValue?, _ key: String) throws(ConfigError) -> UInt32 {
+        guard let value, !value.isNull else { return 0 }
+        guard let n = value.uint64Value, n <= UInt64(UInt32.max) else {
+            throw ConfigError(key: key, message: "expected a non-negative integer, got \(ConfigMessage.describe(value))")
+        }
+        return UInt32(n)
+    }
+
+    private static func transformTarget(_ value: JSONValue?, _ key: String) throws(ConfigError) -> JSONObject? {
+        guard let value, !value.isNull else { return nil }
+        guard case .object(let target) = value else {
+            throw ConfigError(key: key, message: "expected an object, got \(ConfigMessage.describe(value))")
+        }
+        return target
+    }
+
+    private static func transformString(_ value: JSONValue?, _ key: String) throws(ConfigError) -> String {
+        guard let value, !value.isNull else { return "" }
+        guard let text = value.stringValue else {
+            throw ConfigError(key: key, message: "expected a string, got \(ConfigMessage.describe(value))")
+        }
+        return text
     }
 
     static func decodeNamespaces(
@@ -338,7 +401,6 @@ enum BrokerConfigSchema {
             "compression", "compression_min_size", "compression_level", "read_buffer_size", "use_write_buffer_pool",
             "write_buffer_size", "decompressed_message_size_limit", "disable_closing_handshake",
         ].map { "uni_websocket." + $0 }
-        paths += ["uni_sse.connect_code_to_http_response", "uni_http_stream.connect_code_to_http_response"]
         paths += [
             "client_name", "cluster_address", "sentinel_address", "sentinel_user", "sentinel_password",
             "sentinel_master_name", "sentinel_client_name", "sentinel_tls", "replica_client",

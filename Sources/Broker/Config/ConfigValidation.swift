@@ -205,6 +205,8 @@ extension ConfigLoader {
         try handlerPrefix("uni_websocket.handler_prefix", c.uniWebSocket.handlerPrefix)
         try positive("uni_websocket.message_size_limit", c.uniWebSocket.messageSizeLimit)
         try nonNegative("uni_websocket.write_timeout", c.uniWebSocket.writeTimeout)
+        try httpResponseTransforms("uni_sse", c.uniSSE.connectCodeToHTTPResponse.transforms)
+        try httpResponseTransforms("uni_http_stream", c.uniHTTPStream.connectCodeToHTTPResponse.transforms)
         try handlerPrefix("uni_sse.handler_prefix", c.uniSSE.handlerPrefix)
         try positive("uni_sse.max_request_body_size", c.uniSSE.maxRequestBodySize)
         try handlerPrefix("uni_http_stream.handler_prefix", c.uniHTTPStream.handlerPrefix)
@@ -228,6 +230,16 @@ extension ConfigLoader {
             }
             if !t.toReason.utf8.allSatisfy({ $0 < 0x80 }) {
                 throw ConfigError(key: "\(key)[\(i)].to.reason", message: "disconnect reason must be ASCII")
+            }
+        }
+    }
+
+    private static func httpResponseTransforms(_ section: String, _ transforms: [ConnectCodeToHTTPResponse.Transform]) throws(ConfigError) {
+        let key = section + ".connect_code_to_http_response.transforms"
+        for (i, t) in transforms.enumerated() {
+            if t.code == 0 { throw ConfigError(key: "\(key)[\(i)].code", message: "no code specified") }
+            if !(100...599).contains(t.statusCode) {
+                throw ConfigError(key: "\(key)[\(i)].to.status_code", message: "no valid HTTP status code specified (e.g. 401)")
             }
         }
     }

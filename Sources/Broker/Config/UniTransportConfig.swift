@@ -19,6 +19,8 @@ public struct UniHTTPStreamConfig: Sendable, Equatable {
     public var handlerPrefix: String
     /// Largest POST body (the connect request) accepted; bigger → 413.
     public var maxRequestBodySize: Int = 65536
+    /// Answer a failed connect with an HTTP status instead of a 200 stream holding a disconnect push.
+    public var connectCodeToHTTPResponse = ConnectCodeToHTTPResponse()
 
     public init(handlerPrefix: String) {
         self.handlerPrefix = handlerPrefix
@@ -44,4 +46,32 @@ public struct ConnectCodeToUnidirectionalDisconnect: Sendable, Equatable {
     public var enabled = false
     public var transforms: [Transform] = []
     public init() {}
+}
+
+/// `uni_sse.connect_code_to_http_response` / `uni_http_stream.connect_code_to_http_response`: when
+/// enabled, a connect that fails is answered with a plain HTTP response: the first transform whose
+/// `code` matches the error or disconnect code gives the status and body (an empty body becomes the
+/// error message or disconnect reason); no match → 500 `Internal Server Error`.
+public struct ConnectCodeToHTTPResponse: Sendable, Equatable {
+    public struct Transform: Sendable, Equatable {
+        public var code: UInt32
+        public var statusCode: Int
+        public var body: String
+
+        public init(code: UInt32, statusCode: Int, body: String) {
+            self.code = code
+            self.statusCode = statusCode
+            self.body = body
+        }
+    }
+
+    public var enabled = false
+    public var transforms: [Transform] = []
+    public init() {}
+
+    /// The HTTP status and body for a connect that failed with `code` (and `message`, its text).
+    public func response(code: UInt32, message: String) -> (status: Int, body: String) {
+        guard let t = transforms.first(where: { $0.code == code }) else { return (500, "Internal Server Error") }
+        return (t.statusCode, t.body.isEmpty ? message : t.body)
+    }
 }

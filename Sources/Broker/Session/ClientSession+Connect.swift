@@ -176,6 +176,11 @@ extension ClientSession {
     /// does (expired → 3005, permission denied → 3507, too many requests → 3013, anything else → 3004).
     func failConnect(_ id: UInt32, _ error: ClientError) {
         if framing.isUnidirectional {
+            if let rejected = connectRejected {
+                connectRejected = nil
+                sendsDisconnectPush = false
+                rejected(error.code, error.message)
+            }
             close(ClientSession.unidirectionalDisconnect(for: error, configured: config.connectCodeToUnidirectionalDisconnect))
             return
         }

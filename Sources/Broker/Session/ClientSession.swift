@@ -29,6 +29,10 @@ public final class ClientSession: @unchecked Sendable {
     let sessionID: String
     /// `uni_websocket.disable_disconnect_push`: the close frame alone tells the client why.
     var sendsDisconnectPush: Bool
+    /// Set by a transport that answers a failed connect itself (uni_sse and uni_http_stream with
+    /// `connect_code_to_http_response`): called once with the error or disconnect code and its text,
+    /// and no disconnect push is sent.
+    var connectRejected: ((UInt32, String) -> Void)?
     var transport: (any SessionTransport)?
     public let clientID: String
     var state: State = .connecting
@@ -312,6 +316,11 @@ public final class ClientSession: @unchecked Sendable {
     /// transports first get a `disconnect` push, as Centrifugo sends them).
     public func close(_ disconnect: Disconnect) {
         if state == .closed { return }
+        if state == .connecting, let rejected = connectRejected {
+            connectRejected = nil
+            sendsDisconnectPush = false
+            rejected(UInt32(disconnect.code), disconnect.reason)
+        }
         // A slow client's queue is full: Centrifugo drops what is still queued, the disconnect push included.
         if sendsDisconnectPush && disconnect != .connectionClosed && disconnect != .slow {
             push(Push(channel: "", body: .disconnect(disconnect)))

@@ -21,21 +21,32 @@ final class UniHTTPStreamHandler: ChannelInboundHandler, RemovableChannelHandler
     private let node: Node
     private let kind: Kind
     private let maxBodySize: Int
+    private let codeToHTTP: ConnectCodeToHTTPResponse
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var tooLarge = false
     private var context: ChannelHandlerContext?
     private var session: ClientSession?
-    /// The response has started (200 and headers sent); after `ended`, nothing more is written.
+    /// The request is complete and a session runs; after `ended`, nothing more is written.
     private var started = false
     private var ended = false
+    /// The 200 head is out. With `connect_code_to_http_response` it waits for the first push (the
+    /// connect push), so that a failed connect can still get its own status.
+    private var headWritten = false
+    private var requestVersion = HTTPVersion.http1_1
+    /// A failed connect's code and text (with `connect_code_to_http_response`).
+    private var rejection: (code: UInt32, message: String)?
 
     init(node: Node, kind: Kind) {
         self.node = node
         self.kind = kind
         switch kind {
-        case .sse: maxBodySize = node.config.uniSSE.maxRequestBodySize
-        case .httpStream: maxBodySize = node.config.uniHTTPStream.maxRequestBodySize
+        case .sse:
+            maxBodySize = node.config.uniSSE.maxRequestBodySize
+            codeToHTTP = node.config.uniSSE.connectCodeToHTTPResponse
+        case .httpStream:
+            maxBodySize = node.config.uniHTTPStream.maxRequestBodySize
+            codeToHTTP = node.config.uniHTTPStream.connectCodeToHTTPResponse
         }
     }
 
@@ -110,16 +121,27 @@ final class UniHTTPStreamHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         started = true
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: streamHeaders()))), promise: nil)
+        requestVersion = head.version
+        let session = ClientSession(
+            node: node, loopHub: loopHub, transport: self, framing: kind == .sse ? .sse : .httpStream)
+        self.session = session
+        if codeToHTTP.enabled {
+            session.connectRejected = { [weak self] code, message in self?.rejection = (code, message) }
+        } else {
+            writeHead()
+            context.flush()
+        }
+        session.connectUnidirectional(request)
+    }
+
+    private func writeHead() {
+        guard let context, !headWritten else { return }
+        headWritten = true
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: requestVersion, status: .ok, headers: streamHeaders()))), promise: nil)
         if kind == .sse {
             // Centrifugo starts an SSE body with an empty line, so proxies and clients see the stream open at once.
             write(ByteBuffer(string: "\r\n"))
         }
-        context.flush()
-        let session = ClientSession(
-            node: node, loopHub: loopHub, transport: self, framing: kind == .sse ? .sse : .httpStream)
-        self.session = session
-        session.connectUnidirectional(request)
     }
 
     private func streamHeaders() -> HTTPHeaders {
@@ -135,12 +157,16 @@ final class UniHTTPStreamHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     /// A short plain answer (an error, or the CORS preflight), after which the connection closes.
-    private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders()) {
+    private func respond(
+        context: ChannelHandlerContext, status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: String = ""
+    ) {
         ended = true
+        headWritten = true
         var headers = headers
-        headers.add(name: "Content-Length", value: "0")
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
         headers.add(name: "Connection", value: "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if !body.isEmpty { write(ByteBuffer(string: body)) }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
@@ -156,8 +182,12 @@ final class UniHTTPStreamHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // The client sends nothing on a stream: the plain-HTTP read timeout does not apply.
-        if event is IdleStateHandler.IdleStateEvent { return }
+        if event is IdleStateHandler.IdleStateEvent {
+            // A request that stalls before it is complete is dropped, as on plain HTTP; once the
+            // stream runs the client sends nothing, and the read timeout no longer applies.
+            if !started && !ended { context.close(promise: nil) }
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -175,6 +205,7 @@ final class UniHTTPStreamHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func writeFrame(_ frame: ByteBuffer) {
         guard started, !ended else { return }
+        writeHead()
         write(frame)
     }
 
@@ -184,6 +215,12 @@ final class UniHTTPStreamHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func close(code: UInt16, reason: String) {
         guard let context, started, !ended else { return }
+        if !headWritten, let rejection {
+            let answer = codeToHTTP.response(code: rejection.code, message: rejection.message)
+            respond(context: context, status: HTTPResponseStatus(statusCode: answer.status), body: answer.body)
+            return
+        }
+        writeHead()
         ended = true
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
