@@ -485,6 +485,31 @@ def test_uni_websocket_connect_via_query_and_pings(uni):
     run(main())
 
 
+def test_uni_websocket_joined_frames_and_no_disconnect_push(broker_factory):
+    b = broker_factory(deep_merge(base_config(), {
+        "uni_websocket": {"enabled": True, "join_push_messages": True, "disable_disconnect_push": True}}))
+    user, ch = "uwj-" + uid(), f"srv:{uid()}"
+
+    async def main():
+        async with websockets.connect(uni_ws_url(b, {"token": make_token(user, channels=[ch])})) as ws:
+            assert ch in (await ws_json(ws))["connect"]["subs"]
+            await asyncio_wait(b.aapi("batch", {"commands": [
+                {"publish": {"channel": ch, "data": {"n": i}}} for i in range(3)]}), 5)
+            got = []
+            while len(got) < 3:
+                frame = await asyncio_wait(ws.recv(), 5)
+                got += [json.loads(line) for line in frame.split("\n") if line and line != "{}"]
+            assert [m["pub"]["data"]["n"] for m in got] == [0, 1, 2]
+            await asyncio_wait(b.aapi("disconnect", {"user": user}), 5)
+            # Only the close frame tells why.
+            with pytest.raises(ConnectionClosed) as ei:
+                while True:
+                    assert await asyncio_wait(ws.recv(), 5) == "{}"
+            assert (ei.value.rcvd.code, ei.value.rcvd.reason) == (3503, "force disconnect")
+
+    run(main())
+
+
 def test_uni_websocket_bad_first_message_closes_3501(uni):
     async def main():
         async with websockets.connect(uni_ws_url(uni)) as ws:
