@@ -390,6 +390,18 @@ def test_http_stream_server_unsubscribe_and_subscribe_pushes(uni):
         s.close()
 
 
+def test_http_stream_api_refresh_sends_refresh_push(uni):
+    user = "hsr-" + uid()
+    s = http_stream(uni, {"token": make_token(user)})
+    try:
+        s.next_message()
+        uni.api("refresh", {"user": user, "expire_at": int(time.time()) + 600})
+        refresh = s.message_where(lambda m: "refresh" in m)["refresh"]
+        assert refresh["expires"] is True and 590 <= refresh["ttl"] <= 600
+    finally:
+        s.close()
+
+
 def test_http_stream_needs_post(uni):
     s = HTTPStream(uni.port, "GET", HTTP_STREAM, sse=False)
     try:
