@@ -25,7 +25,9 @@ final class StreamRecordingTransport: SessionTransport, @unchecked Sendable {
     }
 
     func writeFrame(_ frame: ByteBuffer) {
-        pending.withLockedValue { $0 += String(buffer: frame) }
+        // WebSocket frame headers are not text: bytes other than `\n` below 0x20 or above 0x7F show as `<hex>`.
+        let text = frame.readableBytesView.map { ($0 < 0x20 && $0 != 0x0A) || $0 >= 0x80 ? "<\(String($0, radix: 16))>" : String(UnicodeScalar($0)) }
+        pending.withLockedValue { $0 += text.joined() }
     }
 
     func flush() {
@@ -60,7 +62,7 @@ final class StreamRecordingTransport: SessionTransport, @unchecked Sendable {
         let transport: StreamRecordingTransport
         var iterator: AsyncStream<StreamRecordingTransport.Event>.AsyncIterator
 
-        static func make() async throws -> Harness {
+        static func make(framing: OutboundFraming = .sse) async throws -> Harness {
             var config = BrokerConfig()
             config.client.allowAnonymousConnectWithoutToken = true
             var news = ChannelOptions()
@@ -77,7 +79,7 @@ final class StreamRecordingTransport: SessionTransport, @unchecked Sendable {
             try await engine.start(sink: node.hub)
             let transport = StreamRecordingTransport()
             let session = try await loop.submit {
-                ClientSession(node: node, loopHub: node.hub.loopHub(for: loop)!, transport: transport, framing: .sse)
+                ClientSession(node: node, loopHub: node.hub.loopHub(for: loop)!, transport: transport, framing: framing)
             }.get()
             return Harness(group: group, node: node, engine: engine, session: session, transport: transport,
                            iterator: transport.events.makeAsyncIterator())
@@ -151,6 +153,33 @@ final class StreamRecordingTransport: SessionTransport, @unchecked Sendable {
         try await h.onLoop { [request] in session.connectUnidirectional(request) }
         #expect(try await h.next() == .flushed("data: {\"disconnect\":{\"code\":3500,\"reason\":\"invalid token\"}}\n\n"))
         #expect(try await h.next() == .closed(code: 3500))
+        try await h.group.shutdownGracefully()
+    }
+
+    @Test("uni_websocket: {} in a text frame plus a WebSocket ping frame; a missing pong closes with 3012")
+    func uniWebSocketPing() async throws {
+        var h = try await Harness.make(framing: .uniWebSocket(joined: false))
+        let session = h.session
+        try await h.onLoop { session.connectUnidirectional(ConnectRequest()) }
+        guard case .flushed(let connect) = try await h.next() else { Issue.record("no connect push"); return }
+        #expect(connect.contains(#"{"connect":{"client":"#))
+        let start = h.node.clock.nowMillis()
+        try await h.onLoop {
+            session.tick(now: start + 25_000)
+            session.flushNow()
+        }
+        #expect(try await h.next() == .flushed("<89><0><81><2>{}"))
+        try await h.onLoop {
+            session.nativePongReceived()
+            session.tick(now: start + 34_000)
+            session.tick(now: start + 50_000)
+            session.flushNow()
+        }
+        #expect(try await h.next() == .flushed("<89><0><81><2>{}"))
+        try await h.onLoop { session.tick(now: start + 58_000) }
+        guard case .flushed(let disconnect) = try await h.next() else { Issue.record("no disconnect push"); return }
+        #expect(disconnect.hasSuffix(#"{"disconnect":{"code":3012,"reason":"no pong"}}"#))
+        #expect(try await h.next() == .closed(code: 3012))
         try await h.group.shutdownGracefully()
     }
 }

@@ -204,7 +204,7 @@ public final class ClientSession: @unchecked Sendable {
 
     /// A WebSocket pong frame arrived (native ping mode).
     func nativePongReceived() {
-        if nativePing { pongDeadline = 0 }
+        if nativePing || framing.isUniWebSocket { pongDeadline = 0 }
     }
 
     // MARK: Frames out
@@ -372,10 +372,6 @@ public final class ClientSession: @unchecked Sendable {
             let interval = nativePing ? ClientSession.nativePingInterval : config.pingInterval.milliseconds
             if interval > 0 && now >= nextPingAt {
                 nextPingAt = now + interval
-                if framing == .uniWebSocket(joined: true) || framing == .uniWebSocket(joined: false), let transport {
-                    // Centrifugo's uni_websocket sends WebSocket ping frames as well as `{}` (no pong is expected).
-                    transport.writeFrame(WebSocketFraming.frame(opcode: WebSocketFraming.opcodePing, payload: [], allocator: transport.allocator))
-                }
                 if nativePing, let transport {
                     transport.writeFrame(WebSocketFraming.frame(opcode: WebSocketFraming.opcodePing, payload: [], allocator: transport.allocator))
                     loopHub.needsFlush(self)
@@ -385,6 +381,13 @@ public final class ClientSession: @unchecked Sendable {
                     // Unidirectional clients cannot answer: no pong is expected from them.
                     let pong = framing.isUnidirectional ? 0 : config.pongTimeout.milliseconds
                     pongDeadline = pong > 0 ? now + pong : 0
+                }
+                if framing.isUniWebSocket, let transport {
+                    // Centrifugo's uni_websocket also sends WebSocket ping frames, which any WebSocket client
+                    // answers, and drops a peer whose pong does not come within the pong timeout.
+                    transport.writeFrame(WebSocketFraming.frame(opcode: WebSocketFraming.opcodePing, payload: [], allocator: transport.allocator))
+                    let wait = config.pongTimeout > .zero ? config.pongTimeout.milliseconds : ClientSession.nativePongWait
+                    pongDeadline = now + wait
                 }
             }
             if expiresAt > 0 && now >= expiresAt + config.expiredCloseDelay.milliseconds {

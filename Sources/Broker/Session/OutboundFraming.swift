@@ -20,6 +20,11 @@ enum OutboundFraming: Sendable, Equatable {
 
     var isUnidirectional: Bool { self != .webSocket }
 
+    var isUniWebSocket: Bool {
+        if case .uniWebSocket = self { return true }
+        return false
+    }
+
     /// True when the outbox holds bare messages that ``wrapOutbox`` puts in one WebSocket frame.
     private var framesOutboxAtEmit: Bool {
         switch self {
