@@ -58,6 +58,22 @@ extension Command {
     }
 }
 
+extension ConnectRequest {
+    /// Decodes a bare connect request object, as unidirectional transports receive it (a `cf_connect`
+    /// query value, a POST body, or the first WebSocket message). `null` is an empty request, as in Centrifugo.
+    public static func decodeJSON(_ bytes: some Collection<UInt8>) throws(CommandDecodingError) -> ConnectRequest {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw CommandDecodingError("malformed JSON: \(error)")
+        }
+        if value.isNull { return ConnectRequest() }
+        var reader = FieldReader()
+        return try reader.connect(value)
+    }
+}
+
 /// Typed field access with precise errors, shared by the command decoders.
 struct FieldReader {
     func object(_ v: JSONValue, _ what: String) throws(CommandDecodingError) -> JSONObject {

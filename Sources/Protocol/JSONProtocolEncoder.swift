@@ -76,9 +76,27 @@ public enum JSONProtocolEncoder {
         return w.bytes
     }
 
+    /// A bare push object `{"channel":...,"<kind>":{...}}`, as unidirectional transports send it.
+    public static func encodeUnidirectional(_ push: Push) throws(InappropriateProtocolError) -> [UInt8] {
+        var w = JSONWriter(capacity: 128)
+        try writePushObject(push, into: &w)
+        return w.bytes
+    }
+
+    /// The bytes in front of a push object in a bidirectional push; a
+    /// unidirectional transport drops them (and the closing `}`) to reuse a prepared frame.
+    public static let pushPrefix: [UInt8] = Array("{\"push\":".utf8)
+
     /// `{"push":{"channel":...,"<kind>":{...}}}`
     public static func write(_ push: Push, into w: inout JSONWriter) throws(InappropriateProtocolError) {
-        w.raw("{\"push\":{")
+        w.raw(pushPrefix)
+        try writePushObject(push, into: &w)
+        w.raw(UInt8(ascii: "}"))
+    }
+
+    /// `{"channel":...,"<kind>":{...}}`
+    public static func writePushObject(_ push: Push, into w: inout JSONWriter) throws(InappropriateProtocolError) {
+        w.raw(UInt8(ascii: "{"))
         var first = true
         if !push.channel.isEmpty {
             w.member("channel", first: &first)
@@ -127,8 +145,11 @@ public enum JSONProtocolEncoder {
         case .refresh(let r):
             w.member("refresh", first: &first)
             writeRefresh(r, into: &w)
+        case .connect(let r):
+            w.member("connect", first: &first)
+            try writeConnect(r, into: &w)
         }
-        w.raw("}}")
+        w.raw(UInt8(ascii: "}"))
     }
 
     public static func writeError(_ e: ClientError, into w: inout JSONWriter) {

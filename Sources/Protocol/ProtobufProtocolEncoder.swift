@@ -165,6 +165,21 @@ public enum ProtobufProtocolEncoder {
             refresh.expires = r.expires
             refresh.ttl = r.ttl
             m.refresh = refresh
+        case .connect(let r):
+            let result = protoConnect(r)
+            var connect = Centrifugal_Centrifuge_Protocol_Connect()
+            connect.client = result.client
+            connect.version = result.version
+            connect.data = result.data
+            connect.subs = result.subs
+            connect.expires = result.expires
+            connect.ttl = result.ttl
+            connect.ping = result.ping
+            connect.pong = result.pong
+            connect.session = result.session
+            connect.node = result.node
+            connect.time = result.time
+            m.connect = connect
         }
         return m
     }

@@ -106,6 +106,8 @@ public struct Push: Sendable, Equatable {
         case message(Payload)
         case disconnect(Disconnect)
         case refresh(RefreshResult)
+        /// The connect result, pushed over unidirectional transports (there is no reply to carry it).
+        case connect(ConnectResult)
     }
 
     public init(channel: String, body: Body) {

@@ -110,6 +110,11 @@ private let fullConfigJSON = """
                    "error_mode": "transport", "external": true},
       "websocket": {"disabled": true, "handler_prefix": "/ws", "message_size_limit": 1024,
                     "write_timeout": "2s", "compression": true},
+      "uni_websocket": {"enabled": true, "handler_prefix": "/uws", "message_size_limit": 2048, "write_timeout": "3s",
+                        "join_push_messages": true, "disable_disconnect_push": true, "compression": true},
+      "uni_sse": {"enabled": true, "handler_prefix": "/sse", "max_request_body_size": 1000,
+                  "connect_code_to_http_response": {"enabled": true}},
+      "uni_http_stream": {"enabled": true, "handler_prefix": "/stream", "max_request_body_size": 2000},
       "engine": {
         "type": "redis",
         "redis": {"address": ["redis://a:6379", "redis://b:6379"], "prefix": "pfx", "connect_timeout": "3s",
@@ -251,6 +256,20 @@ private func expectedFullConfig() -> BrokerConfig {
     c.websocket.messageSizeLimit = 1024
     c.websocket.writeTimeout = .seconds(2)
     c.websocket.compression = true
+
+    c.uniWebSocket.enabled = true
+    c.uniWebSocket.handlerPrefix = "/uws"
+    c.uniWebSocket.messageSizeLimit = 2048
+    c.uniWebSocket.writeTimeout = .seconds(3)
+    c.uniWebSocket.joinPushMessages = true
+    c.uniWebSocket.disableDisconnectPush = true
+    c.uniSSE.enabled = true
+    c.uniSSE.handlerPrefix = "/sse"
+    c.uniSSE.maxRequestBodySize = 1000
+    c.uniSSE.connectCodeToHTTPResponse.enabled = true
+    c.uniHTTPStream.enabled = true
+    c.uniHTTPStream.handlerPrefix = "/stream"
+    c.uniHTTPStream.maxRequestBodySize = 2000
 
     c.engine.type = "redis"
     c.engine.redis.address = ["redis://a:6379", "redis://b:6379"]
@@ -418,6 +437,14 @@ private let invalidConfigCases: [(json: String, key: String)] = [
     (#"{"websocket":{"message_size_limit":-1}}"#, "websocket.message_size_limit"),
     (#"{"websocket":{"handler_prefix":"ws"}}"#, "websocket.handler_prefix"),
     (#"{"http_api":{"handler_prefix":"api"}}"#, "http_api.handler_prefix"),
+    (#"{"uni_sse":{"handler_prefix":"sse"}}"#, "uni_sse.handler_prefix"),
+    (#"{"uni_sse":{"max_request_body_size":-1}}"#, "uni_sse.max_request_body_size"),
+    (#"{"uni_http_stream":{"max_request_body_size":-1}}"#, "uni_http_stream.max_request_body_size"),
+    (#"{"uni_websocket":{"message_size_limit":-1}}"#, "uni_websocket.message_size_limit"),
+    (#"{"uni_websocket":{"write_timeout":"-1s"}}"#, "uni_websocket.write_timeout"),
+    (#"{"uni_sse":{"enabled":true,"handler_prefix":"/connection/websocket"}}"#, "uni_sse.handler_prefix"),
+    (#"{"uni_sse":{"enabled":true,"handler_prefix":"/s"},"uni_http_stream":{"enabled":true,"handler_prefix":"/s"}}"#,
+     "uni_http_stream.handler_prefix"),
     (#"{"health":{"handler_prefix":"health"}}"#, "health.handler_prefix"),
     (#"{"prometheus":{"handler_prefix":"metrics"}}"#, "prometheus.handler_prefix"),
     (#"{"admin":{"handler_prefix":"admin"}}"#, "admin.handler_prefix"),
@@ -450,6 +477,67 @@ private let base64URLCases: [([UInt8], String)] = [
         #expect(config.unknownKeys.isEmpty)
     }
 
+    @Test func uniTransportsAreOffOnCentrifugosPaths() throws {
+        let c = BrokerConfig()
+        #expect(!c.uniWebSocket.enabled && !c.uniSSE.enabled && !c.uniHTTPStream.enabled)
+        #expect(c.uniWebSocket.handlerPrefix == "/connection/uni_websocket")
+        #expect(c.uniSSE.handlerPrefix == "/connection/uni_sse")
+        #expect(c.uniHTTPStream.handlerPrefix == "/connection/uni_http_stream")
+        #expect(c.uniSSE.maxRequestBodySize == 65536 && c.uniHTTPStream.maxRequestBodySize == 65536)
+        #expect(c.uniWebSocket.messageSizeLimit == 65536 && c.uniWebSocket.writeTimeout == .seconds(1))
+    }
+
+    @Test func unimplementedUniKeysAreAcceptedNotUnknown() throws {
+        let c = try parse(#"{"uni_websocket":{"read_buffer_size":10,"disable_closing_handshake":true},"uni_grpc":{"enabled":true}}"#)
+        #expect(c.unknownKeys.isEmpty)
+        #expect(try parse(#"{"uni_sse":{"nope":1}}"#).unknownKeys == ["uni_sse.nope"])
+    }
+
+    @Test func connectCodeToUnidirectionalDisconnectFromFileAndEnv() throws {
+        let json = #"{"client":{"connect_code_to_unidirectional_disconnect":{"enabled":true,"transforms":[{"code":109,"to":{"code":4501,"reason":"expired"}}]}}}"#
+        let fromFile = try parse(json).client.connectCodeToUnidirectionalDisconnect
+        #expect(fromFile.enabled)
+        #expect(fromFile.transforms == [.init(code: 109, toCode: 4501, toReason: "expired")])
+        let fromEnv = try ConfigLoader.load(path: nil, environment: [
+            "CENTRIFUGO_CLIENT_CONNECT_CODE_TO_UNIDIRECTIONAL_DISCONNECT_ENABLED": "true",
+            "CENTRIFUGO_CLIENT_CONNECT_CODE_TO_UNIDIRECTIONAL_DISCONNECT_TRANSFORMS": #"[{"code":103,"to":{"code":4000,"reason":"no"}}]"#,
+        ]).client.connectCodeToUnidirectionalDisconnect
+        #expect(fromEnv.enabled && fromEnv.transforms == [.init(code: 103, toCode: 4000, toReason: "no")])
+    }
+
+    @Test(arguments: [
+        (#"[{"to":{"code":4000}}]"#, "client.connect_code_to_unidirectional_disconnect.transforms[0].code"),
+        (#"[{"code":109}]"#, "client.connect_code_to_unidirectional_disconnect.transforms[0].to.code"),
+        (#"[{"code":109,"to":{"code":4000,"reason":"é"}}]"#, "client.connect_code_to_unidirectional_disconnect.transforms[0].to.reason"),
+        (#"[{"code":109,"to":4000}]"#, "client.connect_code_to_unidirectional_disconnect.transforms[0].to"),
+        (#"{"code":109}"#, "client.connect_code_to_unidirectional_disconnect.transforms"),
+    ])
+    func badUnidirectionalDisconnectTransformsNameTheKey(transforms: String, key: String) {
+        let error = parseError(#"{"client":{"connect_code_to_unidirectional_disconnect":{"transforms":"# + transforms + "}}}")
+        #expect(error?.key == key)
+    }
+
+    @Test func connectCodeToHTTPResponseForBothStreams() throws {
+        let c = try parse(#"""
+            {"uni_sse":{"connect_code_to_http_response":{"enabled":true,"transforms":[{"code":3500,"to":{"status_code":401}}]}},
+             "uni_http_stream":{"connect_code_to_http_response":{"transforms":[{"code":109,"to":{"status_code":403,"body":"x"}}]}}}
+            """#)
+        #expect(c.uniSSE.connectCodeToHTTPResponse.enabled)
+        #expect(c.uniSSE.connectCodeToHTTPResponse.transforms == [.init(code: 3500, statusCode: 401, body: "")])
+        #expect(!c.uniHTTPStream.connectCodeToHTTPResponse.enabled)
+        #expect(c.uniHTTPStream.connectCodeToHTTPResponse.transforms == [.init(code: 109, statusCode: 403, body: "x")])
+        #expect(c.uniSSE.connectCodeToHTTPResponse.response(code: 3500, message: "invalid token") == (401, "invalid token"))
+        #expect(c.uniSSE.connectCodeToHTTPResponse.response(code: 3501, message: "bad request") == (500, "Internal Server Error"))
+        let env = try ConfigLoader.load(path: nil, environment: [
+            "CENTRIFUGO_UNI_SSE_CONNECT_CODE_TO_HTTP_RESPONSE_TRANSFORMS": #"[{"code":1,"to":{"status_code":400}}]"#,
+        ])
+        #expect(env.uniSSE.connectCodeToHTTPResponse.transforms == [.init(code: 1, statusCode: 400, body: "")])
+        #expect(parseError(#"{"uni_sse":{"connect_code_to_http_response":{"transforms":[{"code":1}]}}}"#)?.key
+            == "uni_sse.connect_code_to_http_response.transforms[0].to.status_code")
+        #expect(parseError(#"{"uni_http_stream":{"connect_code_to_http_response":{"transforms":[{"to":{"status_code":400}}]}}}"#)?.key
+            == "uni_http_stream.connect_code_to_http_response.transforms[0].code")
+    }
+
     @Test func emptyObjectGivesDefaults() throws {
         #expect(try parse("{}") == BrokerConfig())
     }
@@ -475,6 +563,9 @@ private let base64URLCases: [([UInt8], String)] = [
         #expect(config.channel == expected.channel)
         #expect(config.httpAPI == expected.httpAPI)
         #expect(config.websocket == expected.websocket)
+        #expect(config.uniWebSocket == expected.uniWebSocket)
+        #expect(config.uniSSE == expected.uniSSE)
+        #expect(config.uniHTTPStream == expected.uniHTTPStream)
         #expect(config.engine == expected.engine)
         #expect(config.health == expected.health)
         #expect(config.prometheus == expected.prometheus)
@@ -608,6 +699,9 @@ private let base64URLCases: [([UInt8], String)] = [
             "CENTRIFUGO_CHANNEL_HISTORY_META_TTL": "24h",
             "CENTRIFUGO_HTTP_API_KEY": "apikey",
             "CENTRIFUGO_WEBSOCKET_MESSAGE_SIZE_LIMIT": "1024",
+            "CENTRIFUGO_UNI_SSE_ENABLED": "true",
+            "CENTRIFUGO_UNI_HTTP_STREAM_HANDLER_PREFIX": "/hs",
+            "CENTRIFUGO_UNI_WEBSOCKET_JOIN_PUSH_MESSAGES": "true",
             "CENTRIFUGO_ENGINE_TYPE": "redis",
             "CENTRIFUGO_ENGINE_REDIS_ADDRESS": "redis://a:6379 redis://b:6379",
             "CENTRIFUGO_ENGINE_REDIS_TLS_ENABLED": "true",
@@ -636,6 +730,9 @@ private let base64URLCases: [([UInt8], String)] = [
         #expect(c.channel.historyMetaTTL == .seconds(24 * 3600))
         #expect(c.httpAPI.key == "apikey")
         #expect(c.websocket.messageSizeLimit == 1024)
+        #expect(c.uniSSE.enabled)
+        #expect(c.uniHTTPStream.handlerPrefix == "/hs")
+        #expect(c.uniWebSocket.joinPushMessages)
         #expect(c.engine.type == "redis")
         #expect(c.engine.redis.address == ["redis://a:6379", "redis://b:6379"])
         #expect(c.engine.redis.tls.enabled)

@@ -10,6 +10,9 @@ public struct BrokerConfig: Sendable, Equatable {
     public var channel = ChannelConfig()
     public var httpAPI = HTTPAPIConfig()
     public var websocket = WebSocketConfig()
+    public var uniWebSocket = UniWebSocketConfig()
+    public var uniSSE = UniHTTPStreamConfig(handlerPrefix: "/connection/uni_sse")
+    public var uniHTTPStream = UniHTTPStreamConfig(handlerPrefix: "/connection/uni_http_stream")
     public var engine = EngineConfig()
     public var health = EndpointToggle(enabled: false, handlerPrefix: "/health")
     public var prometheus = EndpointToggle(enabled: false, handlerPrefix: "/metrics")
@@ -75,6 +78,7 @@ public struct ClientConfig: Sendable, Equatable {
     public var insecure = false
     public var insecureSkipTokenSignatureVerify = false
     public var connectIncludeServerTime = false
+    public var connectCodeToUnidirectionalDisconnect = ConnectCodeToUnidirectionalDisconnect()
     public var pingInterval: Duration = .seconds(25)
     public var pongTimeout: Duration = .seconds(8)
     public var expiredCloseDelay: Duration = .seconds(25)

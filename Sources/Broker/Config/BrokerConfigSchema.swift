@@ -42,6 +42,9 @@ enum BrokerConfigSchema {
             .value("client.insecure", \.client.insecure, .bool),
             .value("client.insecure_skip_token_signature_verify", \.client.insecureSkipTokenSignatureVerify, .bool),
             .value("client.connect_include_server_time", \.client.connectIncludeServerTime, .bool),
+            .value("client.connect_code_to_unidirectional_disconnect.enabled",
+                   \.client.connectCodeToUnidirectionalDisconnect.enabled, .bool),
+            uniDisconnectTransformsSetting,
             .value("client.ping_interval", \.client.pingInterval, .duration),
             .value("client.pong_timeout", \.client.pongTimeout, .duration),
             .value("client.expired_close_delay", \.client.expiredCloseDelay, .duration),
@@ -84,6 +87,23 @@ enum BrokerConfigSchema {
             .value("websocket.message_size_limit", \.websocket.messageSizeLimit, .int),
             .value("websocket.write_timeout", \.websocket.writeTimeout, .duration),
             .value("websocket.compression", \.websocket.compression, .bool),
+            .value("uni_websocket.enabled", \.uniWebSocket.enabled, .bool),
+            .value("uni_websocket.handler_prefix", \.uniWebSocket.handlerPrefix, .string),
+            .value("uni_websocket.message_size_limit", \.uniWebSocket.messageSizeLimit, .int),
+            .value("uni_websocket.write_timeout", \.uniWebSocket.writeTimeout, .duration),
+            .value("uni_websocket.join_push_messages", \.uniWebSocket.joinPushMessages, .bool),
+            .value("uni_websocket.disable_disconnect_push", \.uniWebSocket.disableDisconnectPush, .bool),
+            .value("uni_sse.enabled", \.uniSSE.enabled, .bool),
+            .value("uni_sse.handler_prefix", \.uniSSE.handlerPrefix, .string),
+            .value("uni_sse.max_request_body_size", \.uniSSE.maxRequestBodySize, .int),
+            .value("uni_sse.connect_code_to_http_response.enabled", \.uniSSE.connectCodeToHTTPResponse.enabled, .bool),
+            httpResponseTransformsSetting("uni_sse", \.uniSSE.connectCodeToHTTPResponse.transforms),
+            .value("uni_http_stream.enabled", \.uniHTTPStream.enabled, .bool),
+            .value("uni_http_stream.handler_prefix", \.uniHTTPStream.handlerPrefix, .string),
+            .value("uni_http_stream.max_request_body_size", \.uniHTTPStream.maxRequestBodySize, .int),
+            .value("uni_http_stream.connect_code_to_http_response.enabled",
+                   \.uniHTTPStream.connectCodeToHTTPResponse.enabled, .bool),
+            httpResponseTransformsSetting("uni_http_stream", \.uniHTTPStream.connectCodeToHTTPResponse.transforms),
             .value("engine.type", \.engine.type, .string),
             .value("engine.redis.address", \.engine.redis.address, .stringOrList),
             .value("engine.redis.prefix", \.engine.redis.prefix, .string),
@@ -202,6 +222,127 @@ enum BrokerConfigSchema {
         )
     }
 
+    /// `client.connect_code_to_unidirectional_disconnect.transforms`: `[{"code":109,"to":{"code":4501,"reason":"…"}}]`,
+    /// in env as the same JSON text.
+    private static var uniDisconnectTransformsSetting: Setting {
+        let path = "client.connect_code_to_unidirectional_disconnect.transforms"
+        return Setting(
+            path: path,
+            applyJSON: { config, json, fullPath, _ throws(ConfigError) in
+                config.client.connectCodeToUnidirectionalDisconnect.transforms = try decodeUniDisconnectTransforms(json, location: fullPath)
+            },
+            applyText: { config, text, envName, _ throws(ConfigError) in
+                let json: JSONValue
+                do {
+                    json = try JSONParser.parse(text)
+                } catch {
+                    throw ConfigError(key: envName, message: "not a valid JSON array of transforms: \(error)")
+                }
+                do throws(ConfigError) {
+                    config.client.connectCodeToUnidirectionalDisconnect.transforms = try decodeUniDisconnectTransforms(json, location: path)
+                } catch {
+                    throw ConfigError(key: envName, message: "\(error.key): \(error.message)")
+                }
+            }
+        )
+    }
+
+    static func decodeUniDisconnectTransforms(
+        _ json: JSONValue, location: String
+    ) throws(ConfigError) -> [ConnectCodeToUnidirectionalDisconnect.Transform] {
+        try decodeTransforms(json, location: location) { object, at throws(ConfigError) in
+            var transform = ConnectCodeToUnidirectionalDisconnect.Transform(
+                code: try transformCode(object["code"], at + ".code"), toCode: 0, toReason: "")
+            if let target = try transformTarget(object["to"], at + ".to") {
+                transform.toCode = try transformCode(target["code"], at + ".to.code")
+                transform.toReason = try transformString(target["reason"], at + ".to.reason")
+            }
+            return transform
+        }
+    }
+
+    /// `<section>.connect_code_to_http_response.transforms`: `[{"code":3500,"to":{"status_code":401,"body":"…"}}]`,
+    /// in env as the same JSON text.
+    private static func httpResponseTransformsSetting(
+        _ section: String, _ keyPath: WritableKeyPath<BrokerConfig, [ConnectCodeToHTTPResponse.Transform]>
+    ) -> Setting {
+        let path = section + ".connect_code_to_http_response.transforms"
+        return Setting(
+            path: path,
+            applyJSON: { config, json, fullPath, _ throws(ConfigError) in
+                config[keyPath: keyPath] = try decodeHTTPResponseTransforms(json, location: fullPath)
+            },
+            applyText: { config, text, envName, _ throws(ConfigError) in
+                let json: JSONValue
+                do {
+                    json = try JSONParser.parse(text)
+                } catch {
+                    throw ConfigError(key: envName, message: "not a valid JSON array of transforms: \(error)")
+                }
+                do throws(ConfigError) {
+                    config[keyPath: keyPath] = try decodeHTTPResponseTransforms(json, location: path)
+                } catch {
+                    throw ConfigError(key: envName, message: "\(error.key): \(error.message)")
+                }
+            }
+        )
+    }
+
+    static func decodeHTTPResponseTransforms(
+        _ json: JSONValue, location: String
+    ) throws(ConfigError) -> [ConnectCodeToHTTPResponse.Transform] {
+        try decodeTransforms(json, location: location) { object, at throws(ConfigError) in
+            var transform = ConnectCodeToHTTPResponse.Transform(
+                code: try transformCode(object["code"], at + ".code"), statusCode: 0, body: "")
+            if let target = try transformTarget(object["to"], at + ".to") {
+                transform.statusCode = Int(try transformCode(target["status_code"], at + ".to.status_code"))
+                transform.body = try transformString(target["body"], at + ".to.body")
+            }
+            return transform
+        }
+    }
+
+    private static func decodeTransforms<T>(
+        _ json: JSONValue, location: String, _ decode: (JSONObject, String) throws(ConfigError) -> T
+    ) throws(ConfigError) -> [T] {
+        guard case .array(let items) = json else {
+            throw ConfigError(key: location, message: "expected an array of objects, got \(ConfigMessage.describe(json))")
+        }
+        var result: [T] = []
+        for (i, item) in items.enumerated() {
+            let at = "\(location)[\(i)]"
+            guard case .object(let object) = item else {
+                throw ConfigError(key: at, message: "expected an object, got \(ConfigMessage.describe(item))")
+            }
+            result.append(try decode(object, at))
+        }
+        return result
+    }
+
+    private static func transformCode(_ value: JSONValue?, _ key: String) throws(ConfigError) -> UInt32 {
+        guard let value, !value.isNull else { return 0 }
+        guard let n = value.uint64Value, n <= UInt64(UInt32.max) else {
+            throw ConfigError(key: key, message: "expected a non-negative integer, got \(ConfigMessage.describe(value))")
+        }
+        return UInt32(n)
+    }
+
+    private static func transformTarget(_ value: JSONValue?, _ key: String) throws(ConfigError) -> JSONObject? {
+        guard let value, !value.isNull else { return nil }
+        guard case .object(let target) = value else {
+            throw ConfigError(key: key, message: "expected an object, got \(ConfigMessage.describe(value))")
+        }
+        return target
+    }
+
+    private static func transformString(_ value: JSONValue?, _ key: String) throws(ConfigError) -> String {
+        guard let value, !value.isNull else { return "" }
+        guard let text = value.stringValue else {
+            throw ConfigError(key: key, message: "expected a string, got \(ConfigMessage.describe(value))")
+        }
+        return text
+    }
+
     static func decodeNamespaces(
         _ json: JSONValue, location: String, decoding: inout ConfigDecoding
     ) throws(ConfigError) -> [NamespaceConfig] {
@@ -227,8 +368,7 @@ enum BrokerConfigSchema {
     /// Whole top-level sections the broker does not implement yet.
     private static let acceptedSections = [
         "broker", "presence_manager", "map_broker", "controller", "shared_poll", "rpc", "proxies",
-        "grpc_api", "consumers", "sse", "http_stream", "webtransport", "uni_sse", "uni_http_stream",
-        "uni_websocket", "uni_grpc", "emulation", "swagger", "debug", "init", "opentelemetry", "graphite",
+        "grpc_api", "consumers", "sse", "http_stream", "webtransport", "uni_grpc", "emulation", "swagger", "debug", "init", "opentelemetry", "graphite",
         "usage_stats", "pid_file", "enable_unreleased_features",
     ]
 
@@ -247,7 +387,7 @@ enum BrokerConfigSchema {
             .map { "http_server." + $0 }
         paths += [
             "proxy", "concurrency", "channel_position_max_time_lag", "connection_rate_limit",
-            "user_id_http_header", "connect_code_to_unidirectional_disconnect",
+            "user_id_http_header",
             "token.insecure_skip_jwks_endpoint_safety_check",
             "subscription_token.insecure_skip_jwks_endpoint_safety_check",
         ].map { "client." + $0 }
@@ -257,6 +397,10 @@ enum BrokerConfigSchema {
             "compression_min_size", "compression_level", "read_buffer_size", "use_write_buffer_pool",
             "write_buffer_size", "decompressed_message_size_limit",
         ].map { "websocket." + $0 }
+        paths += [
+            "compression", "compression_min_size", "compression_level", "read_buffer_size", "use_write_buffer_pool",
+            "write_buffer_size", "decompressed_message_size_limit", "disable_closing_handshake",
+        ].map { "uni_websocket." + $0 }
         paths += [
             "client_name", "cluster_address", "sentinel_address", "sentinel_user", "sentinel_password",
             "sentinel_master_name", "sentinel_client_name", "sentinel_tls", "replica_client",

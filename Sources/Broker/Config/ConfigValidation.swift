@@ -213,11 +213,65 @@ extension ConfigLoader {
         try handlerPrefix("websocket.handler_prefix", c.websocket.handlerPrefix)
         try positive("websocket.message_size_limit", c.websocket.messageSizeLimit)
         try nonNegative("websocket.write_timeout", c.websocket.writeTimeout)
+        try uniDisconnectTransforms(c.client.connectCodeToUnidirectionalDisconnect.transforms)
+        try handlerPrefix("uni_websocket.handler_prefix", c.uniWebSocket.handlerPrefix)
+        try positive("uni_websocket.message_size_limit", c.uniWebSocket.messageSizeLimit)
+        try nonNegative("uni_websocket.write_timeout", c.uniWebSocket.writeTimeout)
+        try httpResponseTransforms("uni_sse", c.uniSSE.connectCodeToHTTPResponse.transforms)
+        try httpResponseTransforms("uni_http_stream", c.uniHTTPStream.connectCodeToHTTPResponse.transforms)
+        try handlerPrefix("uni_sse.handler_prefix", c.uniSSE.handlerPrefix)
+        try positive("uni_sse.max_request_body_size", c.uniSSE.maxRequestBodySize)
+        try handlerPrefix("uni_http_stream.handler_prefix", c.uniHTTPStream.handlerPrefix)
+        try positive("uni_http_stream.max_request_body_size", c.uniHTTPStream.maxRequestBodySize)
+        try distinctClientPaths(c)
         try handlerPrefix("health.handler_prefix", c.health.handlerPrefix)
         try handlerPrefix("prometheus.handler_prefix", c.prometheus.handlerPrefix)
         // The admin UI is served at the root by default, so its prefix may be empty.
         if !c.admin.handlerPrefix.isEmpty {
             try handlerPrefix("admin.handler_prefix", c.admin.handlerPrefix)
+        }
+    }
+
+    /// Centrifugo's rules: a code to match, a disconnect code to send, an ASCII reason (a close-frame reason).
+    private static func uniDisconnectTransforms(_ transforms: [ConnectCodeToUnidirectionalDisconnect.Transform]) throws(ConfigError) {
+        let key = "client.connect_code_to_unidirectional_disconnect.transforms"
+        for (i, t) in transforms.enumerated() {
+            if t.code == 0 { throw ConfigError(key: "\(key)[\(i)].code", message: "no code specified") }
+            if t.toCode == 0 || t.toCode > UInt32(UInt16.max) {
+                throw ConfigError(key: "\(key)[\(i)].to.code", message: "no valid disconnect code specified (e.g. 4501)")
+            }
+            if !t.toReason.utf8.allSatisfy({ $0 < 0x80 }) {
+                throw ConfigError(key: "\(key)[\(i)].to.reason", message: "disconnect reason must be ASCII")
+            }
+        }
+    }
+
+    private static func httpResponseTransforms(_ section: String, _ transforms: [ConnectCodeToHTTPResponse.Transform]) throws(ConfigError) {
+        let key = section + ".connect_code_to_http_response.transforms"
+        for (i, t) in transforms.enumerated() {
+            if t.code == 0 { throw ConfigError(key: "\(key)[\(i)].code", message: "no code specified") }
+            if !(100...599).contains(t.statusCode) {
+                throw ConfigError(key: "\(key)[\(i)].to.status_code", message: "no valid HTTP status code specified (e.g. 401)")
+            }
+        }
+    }
+
+    /// Two enabled client transports on one path would shadow each other.
+    private static func distinctClientPaths(_ c: BrokerConfig) throws(ConfigError) {
+        var seen: [String: String] = [:]
+        let transports: [(key: String, on: Bool, path: String)] = [
+            ("websocket", !c.websocket.disabled, c.websocket.handlerPrefix),
+            ("uni_websocket", c.uniWebSocket.enabled, c.uniWebSocket.handlerPrefix),
+            ("uni_sse", c.uniSSE.enabled, c.uniSSE.handlerPrefix),
+            ("uni_http_stream", c.uniHTTPStream.enabled, c.uniHTTPStream.handlerPrefix),
+        ]
+        for t in transports where t.on {
+            if let other = seen[t.path] {
+                throw ConfigError(
+                    key: t.key + ".handler_prefix",
+                    message: "\(ConfigMessage.quoted(t.path)) is already used by \(other).handler_prefix")
+            }
+            seen[t.path] = t.key
         }
     }
 

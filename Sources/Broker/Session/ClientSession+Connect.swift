@@ -1,6 +1,15 @@
 import BrokerProtocol
 
 extension ClientSession {
+    /// Runs a connect that arrived outside the command stream: a unidirectional transport's connect
+    /// request (query parameter, POST body or first message). Same rules as the `connect` command; the
+    /// result goes out as a `connect` push, and a failure closes the connection with a disconnect.
+    func connectUnidirectional(_ request: ConnectRequest) {
+        guard framing.isUnidirectional, state == .connecting else { return }
+        connect(id: 0, request: request)
+        if state != .closed { flushNow() }
+    }
+
     func connect(id: UInt32, request: ConnectRequest) {
         if node.isDraining {
             close(.shutdown)
@@ -23,13 +32,11 @@ extension ClientSession {
             case .success(let claims):
                 self.continueConnect(id: id, request: request, claims: claims, hadToken: true)
             case .failure(let error as TokenError) where error == .expired:
-                self.state = .connectFailed
-                self.replyError(id, .tokenExpired)
+                self.failConnect(id, .tokenExpired)
             case .failure(TokenError.unavailable(let why)):
                 // The JWKS endpoint is down: not the token's fault; the client retries (error 100 is temporary).
                 self.node.logger.warning("connection token keys unavailable", metadata: ["error": "\(why)"])
-                self.state = .connectFailed
-                self.replyError(id, .internalError)
+                self.failConnect(id, .internalError)
             case .failure(let error):
                 self.node.logger.info("invalid connection token", metadata: ["client": "\(self.clientID)", "error": "\(error)"])
                 self.close(.invalidToken)
@@ -53,8 +60,7 @@ extension ClientSession {
         let t = now
         var exp = expiry(expiresAt: claims.expiresAt, expireAt: claims.expireAt)
         if exp > 0 && exp <= t {
-            state = .connectFailed
-            replyError(id, .expired)
+            failConnect(id, .expired)
             return
         }
         exp = exp > 0 ? min(exp, t + 365 * 24 * 3600 * 1000) : 0
@@ -77,8 +83,7 @@ extension ClientSession {
             do {
                 resolved = try node.rules.resolve(ts.channel)
             } catch {
-                state = .connectFailed
-                replyError(id, error)
+                failConnect(id, error)
                 return
             }
             seen.insert(ts.channel)
@@ -153,8 +158,7 @@ extension ClientSession {
                 for (sub, pushes) in held { for p in pushes { self.deliver(p, to: sub) } }
             case .failure(let error):
                 for (sub, _) in pending { self.removeSubscription(sub) }
-                self.state = .connectFailed
-                self.replyError(id, (error as? ClientError) ?? .internalError)
+                self.failConnect(id, (error as? ClientError) ?? .internalError)
             }
         }
     }
@@ -170,11 +174,49 @@ extension ClientSession {
         r.subs = subs.map { (channel: $0.0, result: $0.1) }
         if !nativePing {
             r.ping = UInt32(config.pingInterval.wholeSeconds)
-            r.pong = config.pongTimeout > .zero && config.pingInterval > .zero
+            // A unidirectional client cannot answer pings.
+            r.pong = !framing.isUnidirectional && config.pongTimeout > .zero && config.pingInterval > .zero
         }
+        r.session = sessionID
         if config.connectIncludeServerTime { r.time = now }
-        reply(Reply(id: id, body: .connect(r)))
+        if framing.isUnidirectional {
+            push(Push(channel: "", body: .connect(r)))
+        } else {
+            reply(Reply(id: id, body: .connect(r)))
+        }
         node.logger.debug("client connected", metadata: ["client": "\(clientID)", "user": "\(user)", "name": "\(clientName)"])
+    }
+
+    /// A connect error: an error reply on the bidirectional protocol (the client may retry); on a
+    /// unidirectional transport, which has no replies, a disconnect mapped from the error as Centrifugo
+    /// does (expired → 3005, permission denied → 3507, too many requests → 3013, anything else → 3004).
+    func failConnect(_ id: UInt32, _ error: ClientError) {
+        if framing.isUnidirectional {
+            if let rejected = connectRejected {
+                connectRejected = nil
+                sendsDisconnectPush = false
+                rejected(error.code, error.message)
+            }
+            close(ClientSession.unidirectionalDisconnect(for: error, configured: config.connectCodeToUnidirectionalDisconnect))
+            return
+        }
+        state = .connectFailed
+        replyError(id, error)
+    }
+
+    /// `client.connect_code_to_unidirectional_disconnect` (when enabled) first, then Centrifugo's built-in mapping.
+    static func unidirectionalDisconnect(
+        for error: ClientError, configured: ConnectCodeToUnidirectionalDisconnect = ConnectCodeToUnidirectionalDisconnect()
+    ) -> Disconnect {
+        if configured.enabled, let t = configured.transforms.first(where: { $0.code == error.code }) {
+            return Disconnect(code: UInt16(clamping: t.toCode), reason: t.toReason)
+        }
+        switch error.code {
+        case ClientError.expired.code, ClientError.tokenExpired.code: return .expired
+        case ClientError.tooManyRequests.code: return .tooManyRequests
+        case ClientError.permissionDenied.code: return .permissionDenied
+        default: return .serverError
+        }
     }
 
     // MARK: Refresh

@@ -52,5 +52,11 @@ extension ClientSession {
         }
         if let e = expireAt { expiresAt = e > 0 ? e * 1000 : 0 }
         if let info { connInfo = info }
+        // A unidirectional client cannot send `refresh`: it learns its new expiry from a `refresh` push.
+        if framing.isUnidirectional {
+            let ttl = expiresAt > 0 ? UInt32(max(0, (expiresAt - now) / 1000)) : 0
+            push(Push(channel: "", body: .refresh(RefreshResult(expires: expiresAt > 0, ttl: ttl))))
+            flushNow()
+        }
     }
 }

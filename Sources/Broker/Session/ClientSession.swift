@@ -23,6 +23,16 @@ public final class ClientSession: @unchecked Sendable {
     /// `?cf_ws_frame_ping_pong=true`: WebSocket ping frames every 25 s (pong within 10 s) instead of
     /// the protocol's `{}` pings, for tools like wscat and Postman that cannot answer app-level pings.
     let nativePing: Bool
+    /// Bidirectional WebSocket or one of the unidirectional transports (bare pushes, connect as a push).
+    let framing: OutboundFraming
+    /// Unidirectional transports only: the connect result's `session` (as Centrifugo's `Client.session`).
+    let sessionID: String
+    /// `uni_websocket.disable_disconnect_push`: the close frame alone tells the client why.
+    var sendsDisconnectPush: Bool
+    /// Set by a transport that answers a failed connect itself (uni_sse and uni_http_stream with
+    /// `connect_code_to_http_response`): called once with the error or disconnect code and its text,
+    /// and no disconnect push is sent.
+    var connectRejected: ((UInt32, String) -> Void)?
     var transport: (any SessionTransport)?
     public let clientID: String
     var state: State = .connecting
@@ -51,11 +61,18 @@ public final class ClientSession: @unchecked Sendable {
     static let nativePingInterval: Int64 = 25_000
     static let nativePongWait: Int64 = 10_000
 
-    init(node: Node, loopHub: LoopHub, transport: any SessionTransport, format: WireFormat = .json, nativePing: Bool = false) {
+    init(
+        node: Node, loopHub: LoopHub, transport: any SessionTransport, format: WireFormat = .json, nativePing: Bool = false,
+        framing: OutboundFraming = .webSocket
+    ) {
         self.node = node
         self.loopHub = loopHub
-        self.format = format
-        self.nativePing = nativePing
+        // Centrifugo's unidirectional transports speak JSON only.
+        self.format = framing.isUnidirectional ? .json : format
+        self.nativePing = framing.isUnidirectional ? false : nativePing
+        self.framing = framing
+        self.sessionID = framing.isUnidirectional ? UUID().uuidString.lowercased() : ""
+        self.sendsDisconnectPush = framing.isUnidirectional
         self.transport = transport
         self.clientID = UUID().uuidString.lowercased()
         self.staleDeadline = node.clock.nowMillis() + node.config.client.staleCloseDelay.milliseconds
@@ -187,12 +204,14 @@ public final class ClientSession: @unchecked Sendable {
 
     /// A WebSocket pong frame arrived (native ping mode).
     func nativePongReceived() {
-        if nativePing { pongDeadline = 0 }
+        if nativePing || framing.isUniWebSocket { pongDeadline = 0 }
     }
 
     // MARK: Frames out
 
     func reply(_ reply: Reply) {
+        // Unidirectional clients send no commands, so nothing is ever answered (the connect result is a push).
+        if framing.isUnidirectional { return }
         do {
             enqueue(try format.encode(reply))
         } catch {
@@ -208,24 +227,24 @@ public final class ClientSession: @unchecked Sendable {
 
     func push(_ push: Push) {
         do {
-            enqueue(try format.encode(push))
+            enqueue(try framing.isUnidirectional ? JSONProtocolEncoder.encodeUnidirectional(push) : format.encode(push))
         } catch {
             close(.inappropriateProtocol)
         }
     }
 
-    /// Adds a message to this tick's outbound frame (several messages share one frame, `\n`-separated).
+    /// Adds a message to this tick's outbound bytes (on the bidirectional WebSocket several messages share
+    /// one frame, `\n`-separated; see ``OutboundFraming``).
     private func enqueue(_ bytes: [UInt8]) {
         if state == .closed { return }
-        if outboxCount > 0, let separator = format.separator { outbox.raw(separator) }
-        outbox.raw(bytes)
+        framing.append(bytes, to: &outbox, count: outboxCount, format: format)
         outboxCount += 1
         loopHub.needsFlush(self)
     }
 
     private func emitOutbox() {
         guard outboxCount > 0, let transport else { return }
-        let frame = WebSocketFraming.frame(opcode: format.opcode, payload: outbox.bytes, allocator: transport.allocator)
+        let frame = framing.wrapOutbox(outbox.bytes, format: format, allocator: transport.allocator)
         outbox.bytes = []
         outboxCount = 0
         transport.writeFrame(frame)
@@ -274,7 +293,10 @@ public final class ClientSession: @unchecked Sendable {
             return
         }
         emitOutbox()
-        transport.writeFrame(frame)
+        if !framing.writePrepared(frame, to: transport) {
+            close(.inappropriateProtocol)
+            return
+        }
         loopHub.needsFlush(self)
     }
 
@@ -290,9 +312,19 @@ public final class ClientSession: @unchecked Sendable {
 
     // MARK: Closing
 
-    /// Closes the connection with a disconnect code (sent as the WebSocket close code).
+    /// Closes the connection with a disconnect code (sent as the WebSocket close code; unidirectional
+    /// transports first get a `disconnect` push, as Centrifugo sends them).
     public func close(_ disconnect: Disconnect) {
         if state == .closed { return }
+        if state == .connecting, let rejected = connectRejected {
+            connectRejected = nil
+            sendsDisconnectPush = false
+            rejected(UInt32(disconnect.code), disconnect.reason)
+        }
+        // A slow client's queue is full: Centrifugo drops what is still queued, the disconnect push included.
+        if sendsDisconnectPush && disconnect != .connectionClosed && disconnect != .slow {
+            push(Push(channel: "", body: .disconnect(disconnect)))
+        }
         state = .closed
         emitOutbox()
         let t = transport
@@ -346,8 +378,16 @@ public final class ClientSession: @unchecked Sendable {
                     pongDeadline = now + ClientSession.nativePongWait
                 } else {
                     enqueue(format.ping)
-                    let pong = config.pongTimeout.milliseconds
+                    // Unidirectional clients cannot answer: no pong is expected from them.
+                    let pong = framing.isUnidirectional ? 0 : config.pongTimeout.milliseconds
                     pongDeadline = pong > 0 ? now + pong : 0
+                }
+                if framing.isUniWebSocket, let transport {
+                    // Centrifugo's uni_websocket also sends WebSocket ping frames, which any WebSocket client
+                    // answers, and drops a peer whose pong does not come within the pong timeout.
+                    transport.writeFrame(WebSocketFraming.frame(opcode: WebSocketFraming.opcodePing, payload: [], allocator: transport.allocator))
+                    let wait = config.pongTimeout > .zero ? config.pongTimeout.milliseconds : ClientSession.nativePongWait
+                    pongDeadline = now + wait
                 }
             }
             if expiresAt > 0 && now >= expiresAt + config.expiredCloseDelay.milliseconds {

@@ -91,9 +91,7 @@ public final class BrokerServer: Sendable {
     ) async throws -> any Channel {
         let config = node.config
         let origins = OriginCheck(patterns: config.client.allowedOrigins)
-        let wsPath = config.websocket.handlerPrefix
-        let maxMessage = config.websocket.messageSizeLimit
-        let serveWebSocket = websocket && !config.websocket.disabled
+        let routes = websocket ? webSocketRoutes(node: node) : [:]
         let queueMax = config.client.queueMaxSize
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
@@ -103,11 +101,8 @@ public final class BrokerServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
                 var upgraders: [any HTTPServerProtocolUpgrader] = []
-                if serveWebSocket {
-                    upgraders.append(
-                        ClientWebSocketUpgrader(path: wsPath, origins: origins, maxFrameSize: maxMessage) { format, nativePing in
-                            WebSocketConnectionHandler(node: node, maxMessageSize: maxMessage, format: format, nativePing: nativePing)
-                        })
+                if !routes.isEmpty {
+                    upgraders.append(ClientWebSocketUpgrader(routes: routes, origins: origins))
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let httpHandler = HTTPRequestHandler(router: router)
@@ -129,6 +124,43 @@ public final class BrokerServer: Sendable {
                 }
             }
         return try await bootstrap.bind(host: host, port: port).get()
+    }
+
+    /// The client WebSocket endpoints: `websocket` (unless disabled) and `uni_websocket` (when enabled).
+    private static func webSocketRoutes(node: Node) -> [String: ClientWebSocketUpgrader.Route] {
+        let config = node.config
+        var routes: [String: ClientWebSocketUpgrader.Route] = [:]
+        if !config.websocket.disabled {
+            let maxMessage = config.websocket.messageSizeLimit
+            routes[config.websocket.handlerPrefix] = ClientWebSocketUpgrader.Route(
+                maxFrameSize: maxMessage, negotiatesSubprotocol: true,
+                makeHandler: { head in
+                    let offered = head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map { String($0) }
+                    let query = HTTPRouter.split(head.uri).query
+                    let format = WireFormat.select(offeredSubprotocols: offered, query: query)
+                    let nativePing = query.split(separator: "&").contains("cf_ws_frame_ping_pong=true")
+                    return WebSocketConnectionHandler(node: node, maxMessageSize: maxMessage, format: format, nativePing: nativePing)
+                })
+        }
+        let uni = config.uniWebSocket
+        if uni.enabled {
+            routes[uni.handlerPrefix] = ClientWebSocketUpgrader.Route(
+                maxFrameSize: uni.messageSizeLimit, negotiatesSubprotocol: false,
+                // A malformed `cf_connect` is refused before the handshake (Centrifugo: 400).
+                accepts: { head in
+                    do {
+                        _ = try UniConnectRequest.fromQuery(HTTPRouter.split(head.uri).query)
+                        return true
+                    } catch {
+                        return false
+                    }
+                },
+                makeHandler: { head in
+                    let connect = (try? UniConnectRequest.fromQuery(HTTPRouter.split(head.uri).query)) ?? nil
+                    return WebSocketConnectionHandler(node: node, uni: UniWebSocketOptions(config: uni, connect: connect))
+                })
+        }
+        return routes
     }
 
     /// Stops accepting, disconnects clients with 3001, stops the engine and the event loops.

@@ -37,6 +37,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
+            if let kind = router.uniStream(for: h.uri) {
+                handOver(context: context, to: UniHTTPStreamHandler(node: router.node, kind: kind), head: data)
+                return
+            }
             head = h
             body = nil
             tooLarge = false
@@ -67,6 +71,24 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handler.write(context: context, response, keepAlive: keepAlive)
             }
         }
+    }
+
+    /// Gives the connection to a streaming handler: it goes in after this one, gets the request head,
+    /// and this handler and the HTTP pipelining handler leave (the latter would stop reading while a
+    /// response is open, and a stream must notice the client going away).
+    private func handOver(context: ChannelHandlerContext, to handler: UniHTTPStreamHandler, head: NIOAny) {
+        let pipeline = context.pipeline.syncOperations
+        do {
+            try pipeline.addHandler(handler, position: .after(self))
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        context.fireChannelRead(head)
+        if let pipelining = try? pipeline.handler(type: HTTPServerPipelineHandler.self) {
+            pipeline.removeHandler(pipelining, promise: nil)
+        }
+        pipeline.removeHandler(self, promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

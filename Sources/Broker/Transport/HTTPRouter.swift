@@ -22,10 +22,23 @@ final class HTTPRouter: Sendable {
         self.servesClients = servesClients
     }
 
+    /// The unidirectional HTTP stream served at `uri`'s path, if any: such a request becomes a long-lived
+    /// response (``UniHTTPStreamHandler``) instead of one buffered answer.
+    func uniStream(for uri: String) -> UniHTTPStreamHandler.Kind? {
+        guard servesClients else { return nil }
+        let config = node.config
+        let path = HTTPRouter.split(uri).path
+        if config.uniSSE.enabled && path == config.uniSSE.handlerPrefix { return .sse }
+        if config.uniHTTPStream.enabled && path == config.uniHTTPStream.handlerPrefix { return .httpStream }
+        return nil
+    }
+
     func route(head: HTTPRequestHead, body: [UInt8]) async -> HTTPResponse {
         let config = node.config
         let (path, query) = HTTPRouter.split(head.uri)
-        if servesClients && !config.websocket.disabled && path == config.websocket.handlerPrefix {
+        let uniWebSocket = config.uniWebSocket.enabled && path == config.uniWebSocket.handlerPrefix
+        if servesClients && (uniWebSocket || !config.websocket.disabled && path == config.websocket.handlerPrefix) {
+            // The upgrader declined this request (no upgrade, bad headers or Origin, or a bad `cf_connect`).
             if !origins.allows(head.headers.first(name: "Origin")) { return .empty(.forbidden) }
             return .json(Array(#"{"error":"expected a WebSocket upgrade"}"#.utf8), status: .badRequest)
         }

@@ -2,8 +2,25 @@ import BrokerProtocol
 import NIOCore
 import NIOWebSocket
 
+/// What a `uni_websocket` connection needs beyond a bidirectional one.
+struct UniWebSocketOptions: Sendable {
+    /// From `?cf_connect=`; nil: the first message is the connect request.
+    var connect: ConnectRequest?
+    var joinPushMessages: Bool
+    var disableDisconnectPush: Bool
+
+    init(config: UniWebSocketConfig, connect: ConnectRequest?) {
+        self.connect = connect
+        self.joinPushMessages = config.joinPushMessages
+        self.disableDisconnectPush = config.disableDisconnectPush
+    }
+}
+
 /// The end of a client's WebSocket pipeline: reassembles messages, feeds the session, and writes
 /// frames the session (or the hub) built.
+///
+/// On `uni_websocket` (``UniWebSocketOptions``) the only message the client sends is its connect
+/// request (unless it came in `?cf_connect=`); later messages are read and ignored, as in Centrifugo.
 ///
 /// Outbound it writes ready-made frames as ByteBuffers: the pipeline has no frame encoder, so a
 /// publication frame shared by many connections goes out without being re-framed per connection.
@@ -20,6 +37,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
     private var context: ChannelHandlerContext?
     private var fragments: ByteBuffer?
     private var closeSent = false
+    private let uni: UniWebSocketOptions?
+    /// uni_websocket: the connect request has been taken (from the query or the first message).
+    private var uniConnectTaken = false
 
     init(node: Node, maxMessageSize: Int, format: WireFormat, nativePing: Bool) {
         self.node = node
@@ -27,6 +47,16 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
         self.nativePing = nativePing
         self.maxMessageSize = maxMessageSize
         self.writeTimeout = .milliseconds(max(100, node.config.websocket.writeTimeout.milliseconds))
+        self.uni = nil
+    }
+
+    init(node: Node, uni: UniWebSocketOptions) {
+        self.node = node
+        self.format = .json
+        self.nativePing = false
+        self.maxMessageSize = node.config.uniWebSocket.messageSizeLimit
+        self.writeTimeout = .milliseconds(max(100, node.config.uniWebSocket.writeTimeout.milliseconds))
+        self.uni = uni
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -35,7 +65,18 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
             context.close(promise: nil)
             return
         }
-        session = ClientSession(node: node, loopHub: loopHub, transport: self, format: format, nativePing: nativePing)
+        guard let uni else {
+            session = ClientSession(node: node, loopHub: loopHub, transport: self, format: format, nativePing: nativePing)
+            return
+        }
+        let session = ClientSession(node: node, loopHub: loopHub, transport: self, framing: .uniWebSocket(joined: uni.joinPushMessages))
+        session.sendsDisconnectPush = !uni.disableDisconnectPush
+        self.session = session
+        if let connect = uni.connect {
+            uniConnectTaken = true
+            // After the upgrade response has gone out.
+            context.eventLoop.execute { session.connectUnidirectional(connect) }
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -99,7 +140,22 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
 
     private func deliver(_ buffer: ByteBuffer) {
         node.metrics.messagesReceived.increment()
-        session?.handleFrame(Array(buffer.readableBytesView))
+        guard uni != nil else {
+            session?.handleFrame(Array(buffer.readableBytesView))
+            return
+        }
+        if uniConnectTaken { return }
+        uniConnectTaken = true
+        do {
+            let request = try ConnectRequest.decodeJSON(buffer.readableBytesView)
+            session?.connectUnidirectional(request)
+        } catch {
+            // Centrifugo answers a malformed connect request with a bare close frame (no disconnect push).
+            node.logger.info("malformed uni_websocket connect request", metadata: ["error": "\(error)"])
+            session?.transportClosed()
+            session = nil
+            close(code: Disconnect.badRequest.code, reason: Disconnect.badRequest.reason)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
