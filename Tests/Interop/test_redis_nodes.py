@@ -1,4 +1,5 @@
 """Several broker nodes on one Redis: publications, presence and recovery across nodes."""
+import asyncio
 import os
 import shutil
 import socket
@@ -148,8 +149,6 @@ def test_recovery_after_reconnecting_to_another_node(broker_factory, redis_url):
 
 async def _wait_for(predicate, timeout: float = 10.0, what: str = "condition"):
     """Re-checks an observable condition of another process (e.g. a node list) until it holds."""
-    import asyncio
-
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await predicate()
@@ -252,8 +251,6 @@ def test_redis_restart_with_persistence_loses_no_acknowledged_publication(broker
         b = broker_factory(cfg, name="restart-b")
 
         async def health(node) -> int:
-            import asyncio
-
             def get():
                 try:
                     return http_session().get(f"{node.http_url}/health", timeout=2).status_code
@@ -283,7 +280,7 @@ def test_redis_restart_with_persistence_loses_no_acknowledged_publication(broker
                         rep = await b.aapi("publish", {"channel": ch, "data": {"n": n}, "idempotency_key": f"k{n}"})
                         if "result" in rep:
                             break
-                        await asyncio_sleep(0.05)
+                        await asyncio.sleep(0.05)  # retry pacing while Redis restarts
                     acked.append(rep["result"]["offset"])
                 assert acked == list(range(1, total + 1))
                 got = await client.pubs(ch, total, timeout=15)
@@ -303,12 +300,6 @@ def test_redis_restart_with_persistence_loses_no_acknowledged_publication(broker
 
 async def _is(awaitable, expected) -> bool:
     return (await awaitable) == expected
-
-
-async def asyncio_sleep(seconds: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
 
 
 def test_redis_flush_makes_subscribers_recover_and_says_what_was_lost(broker_factory):

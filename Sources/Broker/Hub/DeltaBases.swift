@@ -1,5 +1,6 @@
 import BrokerProtocol
 import NIOConcurrencyHelpers
+import Synchronization
 
 /// Per channel with fossil-delta subscribers on this node: the data of the last publication the hub
 /// delivered, which is the base the next publication is patched against.
@@ -17,16 +18,20 @@ final class DeltaBases: Sendable {
     }
 
     private let shards: [NIOLockedValueBox<[String: Channel]>] = (0..<16).map { _ in NIOLockedValueBox([:]) }
+    /// Delta subscribers on this node: while 0, a publication costs no hash and no lock here.
+    private let total = Atomic<Int>(0)
 
     private func shard(_ channel: String) -> NIOLockedValueBox<[String: Channel]> {
         shards[Int(RedisSharding.fnv1a64(channel) % UInt64(shards.count))]
     }
 
     func subscriberAdded(_ channel: String) {
+        total.add(1, ordering: .relaxed)
         shard(channel).withLockedValue { $0[channel, default: Channel()].subscribers += 1 }
     }
 
     func subscriberRemoved(_ channel: String) {
+        total.subtract(1, ordering: .relaxed)
         shard(channel).withLockedValue { map in
             guard var c = map[channel] else { return }
             c.subscribers -= 1
@@ -37,7 +42,8 @@ final class DeltaBases: Sendable {
     /// Records `publication` as the channel's new base and returns the previous one when a patch against
     /// it is valid; nil when the channel has no delta subscribers or the previous data is not the base.
     func advance(_ channel: String, publication: Publication, epoch: String) -> Payload? {
-        shard(channel).withLockedValue { map -> Payload? in
+        if total.load(ordering: .relaxed) == 0 { return nil }
+        return shard(channel).withLockedValue { map -> Payload? in
             guard var c = map[channel] else { return nil }
             var base: Payload?
             if let last = c.lastData {

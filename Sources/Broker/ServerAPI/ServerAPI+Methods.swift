@@ -256,30 +256,7 @@ extension ServerAPI {
     /// Every live node (this one first), as heard through their heartbeats.
     func info() async -> [UInt8] {
         let nodes = await node.clusterInfo()
-        var w = JSONWriter()
-        w.raw("{\"nodes\":[")
-        for (i, n) in nodes.enumerated() {
-            if i > 0 { w.raw(UInt8(ascii: ",")) }
-            w.raw("{\"uid\":")
-            w.string(n.uid)
-            w.raw(",\"name\":")
-            w.string(n.name)
-            w.raw(",\"version\":")
-            w.string(n.version)
-            w.raw(",\"num_clients\":")
-            w.int(n.numClients)
-            w.raw(",\"num_users\":")
-            w.int(n.numUsers)
-            w.raw(",\"num_channels\":")
-            w.int(n.numChannels)
-            w.raw(",\"uptime\":")
-            w.int(n.uptime)
-            w.raw(",\"num_subs\":")
-            w.int(n.numSubs)
-            w.raw(UInt8(ascii: "}"))
-        }
-        w.raw("]}")
-        return w.bytes
+        return JSONValue.object(JSONObject([("nodes", .array(nodes.map(\.json)))])).serialized
     }
 
     func batch(_ r: APIRequestReader) async throws -> [UInt8] {
