@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project builds and tests with, when they are missing:
-# libhiredis-dev (the Redis wire protocol, linked by the broker) and redis-server (tests).
+# libhiredis-dev (the Redis wire protocol, linked by the broker), redis-server (tests), and
+# chromium + chromium-driver (the admin console's browser tests, driven with selenium).
 # Idempotent; needs root (or sudo) and apt-get.
 set -euo pipefail
 
@@ -8,6 +9,8 @@ need=()
 pkg-config --exists hiredis 2>/dev/null || need+=(libhiredis-dev)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [[ ${#need[@]} -eq 0 ]]; then
   exit 0
 fi

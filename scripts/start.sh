@@ -53,4 +53,5 @@ DATABASE_URL="$DATABASE_URL" BROKER_API_URL="http://127.0.0.1:$BROKER_PORT/api" 
 PIDS+=($!)
 
 echo "broker: http://localhost:$BROKER_PORT  (API key from $CONFIG)   facade: http://localhost:${FACADE_PORT:-8080}/openapi.json"
+echo "admin console: http://localhost:$BROKER_PORT/  (admin.password from $CONFIG; CLI: broker inspect nodes -c $CONFIG)"
 wait -n "${PIDS[@]}"

@@ -68,6 +68,8 @@ step "swift test (facade)" swift test --filter FacadeTests
 # 5. Interop suite against the debug build (broker binary; facade end to end on the same PostgreSQL).
 export BROKER_BIN="${BROKER_BIN:-$ROOT/.build/debug/broker}"
 export FACADE_BIN="${FACADE_BIN:-$ROOT/.build/debug/facade}"
+# The console's browser tests must run here, not skip: chromium was installed in step 0.
+export ADMIN_BROWSER_REQUIRED=1
 step "interop (pytest, BROKER_BIN=$BROKER_BIN)" \
   "$PYTHON" -m pytest -q -p no:cacheprovider Tests/Interop
 

@@ -23,6 +23,9 @@ public enum BrokerLauncher {
             logger.warning("unknown config key ignored", metadata: ["key": "\(key)"])
         }
 
+        if config.admin.enabled && config.admin.insecure {
+            logger.warning("admin.insecure is on: the admin console and its API need no sign-in; use it only on a trusted network")
+        }
         let server = try await BrokerServer.start(config: config, logger: logger, metricsRegistry: registry)
         logger.info(
             "broker started",

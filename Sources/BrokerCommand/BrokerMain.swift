@@ -9,7 +9,7 @@ struct BrokerMain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker",
         abstract: "Real-time messaging server speaking Centrifugo v6's client protocol and server API.",
-        subcommands: [Serve.self, CheckConfig.self, GenConfigCommand.self, GenToken.self, GenSubToken.self, Version.self],
+        subcommands: [Serve.self, CheckConfig.self, GenConfigCommand.self, GenToken.self, GenSubToken.self, Inspect.self, Version.self],
         defaultSubcommand: Serve.self)
 }
 

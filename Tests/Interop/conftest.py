@@ -264,6 +264,12 @@ class Broker:
         return f"http://{LOOPBACK}:{self.port}"
 
     @property
+    def health_url(self) -> str:
+        """Where /health answers: the internal port when the config sets one."""
+        internal = self.config["http_server"].get("internal_port")
+        return f"http://{LOOPBACK}:{internal}" if internal else self.http_url
+
+    @property
     def ws_url(self) -> str:
         return f"ws://{LOOPBACK}:{self.port}/connection/websocket"
 
@@ -329,7 +335,7 @@ class Broker:
                     f"--- log tail ---\n{self._tail()}"
                 )
             try:
-                r = sess.get(f"{self.http_url}/health", timeout=1)
+                r = sess.get(f"{self.health_url}/health", timeout=1)
                 if r.status_code == 200:
                     return self
                 last_err = f"HTTP {r.status_code}"
@@ -338,7 +344,7 @@ class Broker:
             time.sleep(0.1)
         self.stop()
         raise BrokerStartError(
-            f"broker [{self.name}] not ready on {self.http_url}/health within "
+            f"broker [{self.name}] not ready on {self.health_url}/health within "
             f"{STARTUP_TIMEOUT:.0f}s (last: {last_err}).\n--- log tail ---\n{self._tail()}"
         )
 

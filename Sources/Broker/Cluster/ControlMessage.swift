@@ -64,6 +64,9 @@ enum ControlMessage: Sendable, Equatable {
 }
 
 /// One node as the server API's `info` shows it.
+///
+/// Beyond Centrifugo's fields it carries what an operator's overview needs: the engine and whether it
+/// can serve, messages per second in and out (over the last sampling window) and the process's RSS.
 public struct NodeInfo: Sendable, Equatable {
     public var uid: String
     public var name: String
@@ -74,6 +77,13 @@ public struct NodeInfo: Sendable, Equatable {
     public var numSubs: Int64
     /// Seconds since the node started.
     public var uptime: Int64
+    /// `engine.type` ("memory", "redis").
+    public var engine: String = ""
+    public var engineHealthy = true
+    public var messagesInPerSecond: Int64 = 0
+    public var messagesOutPerSecond: Int64 = 0
+    /// Resident memory in bytes (0 where /proc is not available).
+    public var rss: Int64 = 0
 
     var json: JSONValue {
         .object(
@@ -81,7 +91,9 @@ public struct NodeInfo: Sendable, Equatable {
                 ("uid", .string(uid)), ("name", .string(name)), ("version", .string(version)),
                 ("num_clients", .number(String(numClients))), ("num_users", .number(String(numUsers))),
                 ("num_channels", .number(String(numChannels))), ("num_subs", .number(String(numSubs))),
-                ("uptime", .number(String(uptime))),
+                ("uptime", .number(String(uptime))), ("engine", .string(engine)), ("engine_healthy", .bool(engineHealthy)),
+                ("messages_in_per_second", .number(String(messagesInPerSecond))),
+                ("messages_out_per_second", .number(String(messagesOutPerSecond))), ("rss", .number(String(rss))),
             ]))
     }
 
@@ -109,5 +121,10 @@ public struct NodeInfo: Sendable, Equatable {
         numChannels = o["num_channels"]?.int64Value ?? 0
         numSubs = o["num_subs"]?.int64Value ?? 0
         uptime = o["uptime"]?.int64Value ?? 0
+        engine = o["engine"]?.stringValue ?? ""
+        engineHealthy = o["engine_healthy"]?.boolValue ?? true
+        messagesInPerSecond = o["messages_in_per_second"]?.int64Value ?? 0
+        messagesOutPerSecond = o["messages_out_per_second"]?.int64Value ?? 0
+        rss = o["rss"]?.int64Value ?? 0
     }
 }

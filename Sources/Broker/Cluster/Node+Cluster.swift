@@ -75,10 +75,17 @@ extension Node {
     /// This node's counters, as `info` and the heartbeat show them.
     func localInfo() async -> NodeInfo {
         let counts = await channelCounts()
-        return NodeInfo(
+        var info = NodeInfo(
             uid: id, name: name, version: Node.version, numClients: Int64(numClients), numUsers: Int64(numUsers),
             numChannels: Int64(counts.count), numSubs: Int64(counts.values.reduce(0, +)),
             uptime: max(0, (clock.nowMillis() - startedAt) / 1000))
+        info.engine = config.engine.type
+        info.engineHealthy = await engine.health().isHealthy
+        let rates = trafficRates.sample(metrics.traffic, now: clock.nowMillis())
+        info.messagesInPerSecond = rates.received
+        info.messagesOutPerSecond = rates.sent
+        info.rss = ProcessStats.residentBytes()
+        return info
     }
 
     /// Every live node: this one first, then the others by name.
@@ -110,6 +117,8 @@ extension Node {
         case "channels":
             let counts = await channelCounts()
             return .object(JSONObject(counts.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.number(String($0.value))) }))
+        case "connections":
+            return .object(JSONObject(await localConnections(user: params["user"]?.stringValue)))
         default:
             return .null
         }

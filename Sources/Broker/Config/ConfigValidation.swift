@@ -11,7 +11,19 @@ extension ConfigLoader {
         try validatePersonalChannel(c)
         try validateEndpoints(c)
         try validateEngine(c.engine)
+        try validateAdmin(c.admin)
         try nonNegative("shutdown.timeout", c.shutdown.timeout)
+    }
+
+    /// Centrifugo refuses an enabled admin without both secrets unless `admin.insecure` is set.
+    static func validateAdmin(_ a: AdminConfig) throws(ConfigError) {
+        guard a.enabled, !a.insecure else { return }
+        if a.password.isEmpty {
+            throw ConfigError(key: "admin.password", message: "must be set when admin.enabled is true (or set admin.insecure for a console without sign-in)")
+        }
+        if a.secret.isEmpty {
+            throw ConfigError(key: "admin.secret", message: "must be set when admin.enabled is true: it signs the console's sessions")
+        }
     }
 
     static let logLevels = ["none", "trace", "debug", "info", "warn", "error"]

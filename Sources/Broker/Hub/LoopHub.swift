@@ -76,7 +76,7 @@ public final class LoopHub: @unchecked Sendable {
         for sub in subs {
             sub.session.deliver(push, to: sub)
         }
-        hub.metrics.messagesSent.increment(by: subs.count)
+        hub.metrics.sent(subs.count)
         scheduleFlush()
     }
 

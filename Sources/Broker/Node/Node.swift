@@ -32,6 +32,7 @@ public final class Node: Sendable {
     let nodes = NodeRegistry(maxAgeMillis: 3 * Node.heartbeatInterval.milliseconds + 1_000)
     let surveys = SurveyCollector()
     let heartbeat = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    let trafficRates = TrafficRates()
 
     public init(
         config: BrokerConfig, engine: any PubSubEngine & PresenceEngine, eventLoops: [any EventLoop],

@@ -1,4 +1,5 @@
 import Metrics
+import Synchronization
 
 /// The broker's metrics, with Centrifugo's names so existing dashboards keep working.
 ///
@@ -15,6 +16,9 @@ public struct BrokerMetrics: Sendable {
     public let apiRequests: Counter
     public let apiErrors: Counter
     public let clientErrors: Counter
+    /// Readable totals behind the console's and `info`'s messages per second (swift-metrics' counters
+    /// are write-only).
+    public let traffic = TrafficCounters()
 
     public init() {
         connections = Meter(label: "centrifugo_node_num_clients")
@@ -30,6 +34,18 @@ public struct BrokerMetrics: Sendable {
         clientErrors = Counter(label: "centrifugo_client_num_reply_errors")
     }
 
+    /// `n` messages went out to clients (counted once per fan-out batch).
+    func sent(_ n: Int) {
+        messagesSent.increment(by: n)
+        traffic.sent.add(n, ordering: .relaxed)
+    }
+
+    /// A message came in from a client.
+    func received() {
+        messagesReceived.increment()
+        traffic.received.add(1, ordering: .relaxed)
+    }
+
     /// One gauge per engine shard: 1 while it can serve, 0 while not.
     public func record(_ health: EngineHealth) {
         for (i, shard) in health.shards.enumerated() {
@@ -37,4 +53,13 @@ public struct BrokerMetrics: Sendable {
                 .record(shard.up ? 1 : 0)
         }
     }
+}
+
+/// Messages in and out since the node started.
+public final class TrafficCounters: Sendable {
+    let sent = Atomic<Int>(0)
+    let received = Atomic<Int>(0)
+
+    public var messagesSent: Int { sent.load(ordering: .relaxed) }
+    public var messagesReceived: Int { received.load(ordering: .relaxed) }
 }

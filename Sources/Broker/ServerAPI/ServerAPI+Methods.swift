@@ -57,9 +57,7 @@ extension ServerAPI {
                 w.raw(ServerAPI.encodePublishResult(result))
                 w.raw(UInt8(ascii: "}"))
             } catch {
-                w.raw("{\"error\":")
-                ServerAPI.writeError(APIError.from(error), into: &w)
-                w.raw(UInt8(ascii: "}"))
+                ServerAPI.writeErrorReply(APIError.from(error), into: &w)
             }
         }
         w.raw("]}")
@@ -259,6 +257,14 @@ extension ServerAPI {
         return JSONValue.object(JSONObject([("nodes", .array(nodes.map(\.json)))])).serialized
     }
 
+    /// Centrifugo PRO's `connections`: the connections of `user` (every user when the key is absent) on
+    /// every node, with their transport and channels.
+    func connections(_ r: APIRequestReader) async throws -> [UInt8] {
+        let user: String? = r.object["user"] == nil || r.object["user"]!.isNull ? nil : try r.string("user")
+        let all = await node.clusterConnections(user: user)
+        return JSONValue.object(JSONObject([("connections", .object(JSONObject(all)))])).serialized
+    }
+
     func batch(_ r: APIRequestReader) async throws -> [UInt8] {
         guard let commands = r.object["commands"]?.arrayValue else { throw APIError.badRequest }
         var w = JSONWriter()
@@ -268,9 +274,7 @@ extension ServerAPI {
             guard let o = command.objectValue, let member = o.members.first(where: { !$0.value.isNull }),
                 ServerAPI.methods.contains(member.key), member.key != "batch"
             else {
-                w.raw("{\"error\":")
-                ServerAPI.writeError(.badRequest, into: &w)
-                w.raw(UInt8(ascii: "}"))
+                ServerAPI.writeErrorReply(.badRequest, into: &w)
                 continue
             }
             do {
@@ -281,9 +285,7 @@ extension ServerAPI {
                 w.raw(result)
                 w.raw(UInt8(ascii: "}"))
             } catch {
-                w.raw("{\"error\":")
-                ServerAPI.writeError(error, into: &w)
-                w.raw(UInt8(ascii: "}"))
+                ServerAPI.writeErrorReply(error, into: &w)
             }
         }
         w.raw("]}")

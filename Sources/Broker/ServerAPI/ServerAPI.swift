@@ -15,7 +15,7 @@ public final class ServerAPI: Sendable {
 
     static let methods: Set<String> = [
         "publish", "broadcast", "subscribe", "unsubscribe", "disconnect", "refresh", "presence", "presence_stats",
-        "history", "history_remove", "channels", "info", "batch", "rpc",
+        "history", "history_remove", "channels", "info", "batch", "rpc", "connections",
     ]
 
     func handleHTTP(method: String, headers: HTTPHeaders, query: String, body: [UInt8]) async -> HTTPResponse {
@@ -52,11 +52,24 @@ public final class ServerAPI: Sendable {
                 ServerAPI.writeError(error, into: &w)
                 return .json(w.bytes, status: HTTPResponseStatus(statusCode: Int(error.transportStatus)))
             }
-            w.raw("{\"error\":")
-            ServerAPI.writeError(error, into: &w)
-            w.raw(UInt8(ascii: "}"))
+            ServerAPI.writeErrorReply(error, into: &w)
             return .json(w.bytes)
         }
+    }
+
+    /// Runs one method and answers `{"result":…}` or `{"error":{"code","message"}}`, as the HTTP API does
+    /// in its default error mode.
+    func reply(method: String, request: JSONValue) async -> [UInt8] {
+        var w = JSONWriter()
+        do {
+            let result = try await call(method: method, request: request)
+            w.raw("{\"result\":")
+            w.raw(result)
+            w.raw(UInt8(ascii: "}"))
+        } catch {
+            ServerAPI.writeErrorReply(error, into: &w)
+        }
+        return w.bytes
     }
 
     /// `X-API-Key`, then `Authorization: apikey <key>`, then `?api_key=`.
@@ -71,6 +84,13 @@ public final class ServerAPI: Sendable {
             if kv.count == 2, kv[0] == "api_key" { return String(kv[1]).removingPercentEncoding }
         }
         return nil
+    }
+
+    /// `{"error":{"code","message"}}`.
+    static func writeErrorReply(_ e: APIError, into w: inout JSONWriter) {
+        w.raw("{\"error\":")
+        writeError(e, into: &w)
+        w.raw(UInt8(ascii: "}"))
     }
 
     static func writeError(_ e: APIError, into w: inout JSONWriter) {
@@ -98,6 +118,7 @@ public final class ServerAPI: Sendable {
             case "history_remove": return try await historyRemove(r)
             case "channels": return try await channels(r)
             case "info": return await info()
+            case "connections": return try await connections(r)
             case "batch": return try await batch(r)
             default: throw APIError.notFound
             }

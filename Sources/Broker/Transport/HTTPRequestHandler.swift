@@ -7,6 +7,8 @@ struct HTTPResponse: Sendable {
     var status: HTTPResponseStatus
     var contentType: String
     var body: [UInt8]
+    /// Further response headers (e.g. the console's Set-Cookie and security headers).
+    var headers: [(String, String)] = []
 
     static func json(_ body: [UInt8], status: HTTPResponseStatus = .ok) -> HTTPResponse {
         HTTPResponse(status: status, contentType: "application/json", body: body)
@@ -41,6 +43,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handOver(context: context, to: UniHTTPStreamHandler(node: router.node, kind: kind), head: data)
                 return
             }
+            if let console = router.consoleEventStream(for: h) {
+                handOver(context: context, to: AdminEventStreamHandler(console: console, remote: HTTPRequestHandler.remote(context)), head: data)
+                return
+            }
             head = h
             body = nil
             tooLarge = false
@@ -63,9 +69,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             let bytes = body.map { Array($0.readableBytesView) } ?? []
             body = nil
             let router = self.router
+            let remote = HTTPRequestHandler.remote(context)
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
-            promise.completeWithTask { await router.route(head: head, body: bytes) }
+            promise.completeWithTask { await router.route(head: head, body: bytes, remote: remote) }
             promise.futureResult.whenSuccess { response in
                 let (handler, context) = bound.value
                 handler.write(context: context, response, keepAlive: keepAlive)
@@ -76,7 +83,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Gives the connection to a streaming handler: it goes in after this one, gets the request head,
     /// and this handler and the HTTP pipelining handler leave (the latter would stop reading while a
     /// response is open, and a stream must notice the client going away).
-    private func handOver(context: ChannelHandlerContext, to handler: UniHTTPStreamHandler, head: NIOAny) {
+    private func handOver(context: ChannelHandlerContext, to handler: any ChannelHandler, head: NIOAny) {
         let pipeline = context.pipeline.syncOperations
         do {
             try pipeline.addHandler(handler, position: .after(self))
@@ -89,6 +96,11 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             pipeline.removeHandler(pipelining, promise: nil)
         }
         pipeline.removeHandler(self, promise: nil)
+    }
+
+    /// The peer's IP address, for logs and the console's sign-in limit.
+    static func remote(_ context: ChannelHandlerContext) -> String {
+        context.channel.remoteAddress?.ipAddress ?? ""
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -104,6 +116,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         if !response.contentType.isEmpty { headers.add(name: "Content-Type", value: response.contentType) }
         headers.add(name: "Content-Length", value: String(response.body.count))
         if !keepAlive { headers.add(name: "Connection", value: "close") }
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
         if !response.body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)

@@ -12,6 +12,8 @@ final class HTTPRouter: Sendable {
     /// Serve the server API, health and metrics here (false on the client port when an internal port is set).
     let servesInternal: Bool
     let servesClients: Bool
+    /// The admin console, when `admin.enabled` and this port serves it.
+    let console: AdminConsole?
 
     init(node: Node, api: ServerAPI, metricsRegistry: PrometheusCollectorRegistry?, servesInternal: Bool, servesClients: Bool) {
         self.node = node
@@ -20,6 +22,15 @@ final class HTTPRouter: Sendable {
         self.origins = OriginCheck(patterns: node.config.client.allowedOrigins)
         self.servesInternal = servesInternal
         self.servesClients = servesClients
+        let admin = node.config.admin
+        self.console = admin.enabled && (servesInternal || admin.external) ? AdminConsole(node: node, api: api) : nil
+    }
+
+    /// The console's live event stream, when `head` asks for it: a long-lived response like the
+    /// unidirectional streams.
+    func consoleEventStream(for head: HTTPRequestHead) -> AdminConsole? {
+        guard let console, head.method == .GET, console.isEventStream(path: HTTPRouter.split(head.uri).path) else { return nil }
+        return console
     }
 
     /// The unidirectional HTTP stream served at `uri`'s path, if any: such a request becomes a long-lived
@@ -33,9 +44,12 @@ final class HTTPRouter: Sendable {
         return nil
     }
 
-    func route(head: HTTPRequestHead, body: [UInt8]) async -> HTTPResponse {
+    func route(head: HTTPRequestHead, body: [UInt8], remote: String) async -> HTTPResponse {
         let config = node.config
         let (path, query) = HTTPRouter.split(head.uri)
+        if let console, console.handles(path: path) {
+            return await console.route(head: head, path: path, body: body, remote: remote)
+        }
         let uniWebSocket = config.uniWebSocket.enabled && path == config.uniWebSocket.handlerPrefix
         if servesClients && (uniWebSocket || !config.websocket.disabled && path == config.websocket.handlerPrefix) {
             // The upgrader declined this request (no upgrade, bad headers or Origin, or a bad `cf_connect`).

@@ -139,7 +139,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
     }
 
     private func deliver(_ buffer: ByteBuffer) {
-        node.metrics.messagesReceived.increment()
+        node.metrics.received()
         guard uni != nil else {
             session?.handleFrame(Array(buffer.readableBytesView))
             return
