@@ -241,6 +241,18 @@ def test_event_stream_shows_presence_joins_and_leaves_within_a_second(console):
         stream.close()
 
 
+def test_event_stream_ends_when_its_session_expires(console):
+    token = forged_session(ADMIN_SECRET, int(time.time()) + 2)
+    stream = EventStream(f"{console.http_url}/admin/events", headers={"Authorization": f"token {token}"})
+    try:
+        assert stream.response.status_code == 200
+        stream.wait("overview")
+        stream.thread.join(timeout=6)
+        assert not stream.thread.is_alive(), "the stream outlived its session"
+    finally:
+        stream.close()
+
+
 def test_insecure_console_needs_no_sign_in(broker_factory):
     b = broker_factory(deep_merge(base_config(), {"admin": {"enabled": True, "insecure": True}}), name="admin-insecure")
     s = http_session()

@@ -59,8 +59,14 @@ final class AdminEventStreamHandler: ChannelInboundHandler, RemovableChannelHand
         let loop = context.eventLoop
         let node = console.node
         var feed = AdminFeed(api: console.api, channel: channel)
+        let expiresAt = session.expiresAt
         task = Task {
             while !Task.isCancelled {
+                // A stream does not outlive its session: the page then finds itself signed out.
+                if node.clock.nowMillis() / 1000 >= expiresAt {
+                    loop.execute { bound.value.1.close(promise: nil) }
+                    return
+                }
                 let events = await feed.tick(now: node.clock.nowMillis())
                 if !events.isEmpty {
                     var text = ""
