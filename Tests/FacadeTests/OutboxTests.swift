@@ -139,6 +139,35 @@ struct OutboxTests {
         #expect(try await database.scalarInt("SELECT count(*)::int8 FROM outbox WHERE sent_at IS NOT NULL AND last_error IS NULL") == 1)
     }
 
+    @Test("a claimed batch goes out in one request; a row the broker refuses backs off alone")
+    func batchesAndPerRowFailures() async throws {
+        let database = try await TestDatabase.create()
+        try await database.migrate()
+        let broker = FakeBroker()
+        broker.refuse(type: "refuse.me")
+        try await Self.insertRows(database, count: 25)
+        try await database.withClient { client in
+            _ = try await client.query(
+                "INSERT INTO outbox (channel, payload) VALUES ('workspace:x', '{\"type\":\"refuse.me\"}')", logger: TestDatabase.logger)
+        }
+        try await broker.run { url in
+            try await Self.withRelays(database, brokerURL: url) {
+                try await Self.waitUntil {
+                    try await database.scalarInt("SELECT count(*)::int8 FROM outbox WHERE sent_at IS NOT NULL") == 25
+                }
+                try await Self.waitUntil {
+                    try await database.scalarInt("SELECT attempts::int8 FROM outbox WHERE payload->>'type' = 'refuse.me'") >= 2
+                }
+            }
+        }
+        // 26 rows in batches of 10: 3 requests, then retries of the refused row alone.
+        #expect(broker.publications.count == 25)
+        let sizes = broker.batchSizes
+        #expect(Array(sizes.prefix(3)) == [10, 10, 6])
+        #expect(sizes.count >= 4 && sizes.dropFirst(3).allSatisfy { $0 == 1 })
+        #expect(try await database.scalarInt("SELECT count(*)::int8 FROM outbox WHERE sent_at IS NULL AND last_error LIKE '%107%'") == 1)
+    }
+
     @Test("two relays never send a row twice")
     func concurrentRelays() async throws {
         let database = try await TestDatabase.create()

@@ -22,32 +22,64 @@ public struct BrokerPublisher: Sendable {
         self.timeout = timeout
     }
 
+    /// One publication for ``publishBatch(_:)``.
+    struct Item: Sendable {
+        var channel: String
+        var dataJSON: String
+        var idempotencyKey: String
+    }
+
     /// Sends `{"channel", "data", "idempotency_key"}`. The broker drops a repeated idempotency key,
     /// so a row re-sent after a crash between publish and commit is delivered once.
     /// Throws on transport errors, non-200 answers and `{"error": ...}` bodies.
     func publish(channel: String, dataJSON: String, idempotencyKey: String) async throws {
-        var request = HTTPClientRequest(url: "\(apiURL)/publish")
+        let results = try await publishBatch([Item(channel: channel, dataJSON: dataJSON, idempotencyKey: idempotencyKey)])
+        if case .failure(let error) = results[0] { throw error }
+    }
+
+    /// Sends the items in one `POST <api>/batch` (the broker runs them in order) and returns each one's
+    /// outcome; one request instead of one per item is what lets the relay keep up under load.
+    /// Throws when the request as a whole fails (transport error, non-200, an unreadable answer).
+    func publishBatch(_ items: [Item]) async throws -> [Result<Void, Failure>] {
+        var body = "{\"commands\":["
+        for (i, item) in items.enumerated() {
+            if i > 0 { body += "," }
+            body += "{\"publish\":{\"channel\":\(JSONResponse.quote(item.channel)),\"data\":\(item.dataJSON),"
+            body += "\"idempotency_key\":\(JSONResponse.quote(item.idempotencyKey))}}"
+        }
+        body += "]}"
+        var request = HTTPClientRequest(url: "\(apiURL)/batch")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "X-API-Key", value: apiKey)
-        let body = "{\"channel\":\(JSONResponse.quote(channel)),\"data\":\(dataJSON),\"idempotency_key\":\(JSONResponse.quote(idempotencyKey))}"
         request.body = .bytes(ByteBuffer(string: body))
 
         let response = try await httpClient.execute(request, timeout: timeout)
-        let responseBody = try await response.body.collect(upTo: 1 << 20)
+        let responseBody = try await response.body.collect(upTo: 16 << 20)
         guard response.status == .ok else {
             throw Failure(description: "broker answered HTTP \(response.status.code)")
         }
+        struct ReplyError: Decodable {
+            var code: Int
+            var message: String
+        }
         struct Reply: Decodable {
-            struct ReplyError: Decodable {
-                var code: Int
-                var message: String
-            }
             var error: ReplyError?
         }
-        let reply = try? JSONDecoder().decode(Reply.self, from: Data(responseBody.readableBytesView))
-        if let error = reply?.error {
-            throw Failure(description: "broker error \(error.code): \(error.message)")
+        struct BatchReply: Decodable {
+            var replies: [Reply]?
+            var error: ReplyError?
+        }
+        guard let reply = try? JSONDecoder().decode(BatchReply.self, from: Data(responseBody.readableBytesView)) else {
+            throw Failure(description: "broker answered something that is not a batch reply")
+        }
+        if let error = reply.error { throw Failure(description: "broker error \(error.code): \(error.message)") }
+        guard let replies = reply.replies, replies.count == items.count else {
+            throw Failure(description: "broker answered \(reply.replies?.count ?? 0) replies for \(items.count) publications")
+        }
+        return replies.map { r in
+            if let error = r.error { return .failure(Failure(description: "broker error \(error.code): \(error.message)")) }
+            return .success(())
         }
     }
 }

@@ -107,8 +107,9 @@ public struct OutboxRelay: Service {
         var failed: Bool
     }
 
-    /// Claims up to `batchSize` due rows, publishes them in id order and records the results.
-    /// Stops at the first failure (the broker is most likely down) and releases the remaining rows.
+    /// Claims up to `batchSize` due rows, publishes them in id order in one batch request and records the
+    /// results. A row the broker refused gets its backoff; if the request as a whole fails (the broker is
+    /// most likely down), the first row gets the backoff and the others are released untouched.
     func processBatch() async throws -> BatchOutcome {
         try await db.transaction { connection in
             let rows = try await connection.query(
@@ -123,32 +124,45 @@ public struct OutboxRelay: Service {
             for try await row in rows.decode((Int64, String, String, Int32).self) {
                 claimed.append((row.0, row.1, row.2, row.3))
             }
-            var sent = 0
-            for row in claimed {
-                do {
-                    try await publisher.publish(channel: row.channel, dataJSON: row.payload, idempotencyKey: "outbox-\(row.id)")
-                    try await connection.query(
-                        "UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = \(row.id)",
-                        logger: logger)
-                    sent += 1
-                } catch where Task.isCancelled {
-                    // Shutting down: roll back; the row stays pending without counting an attempt.
-                    throw error
-                } catch {
-                    let delay = min(options.maxBackoff, options.baseBackoff * pow(2, Double(row.attempts)))
-                    logger.warning(
-                        "Publishing outbox row failed",
-                        metadata: ["id": "\(row.id)", "attempts": "\(row.attempts + 1)", "error": "\(error)"])
-                    try await connection.query(
-                        """
-                        UPDATE outbox SET attempts = attempts + 1, last_error = \(String(describing: error)),
-                                          next_attempt_at = now() + make_interval(secs => \(delay))
-                        WHERE id = \(row.id)
-                        """, logger: logger)
-                    return BatchOutcome(claimed: claimed.count, sent: sent, failed: true)
+            if claimed.isEmpty { return BatchOutcome(claimed: 0, sent: 0, failed: false) }
+            let results: [Result<Void, BrokerPublisher.Failure>]
+            do {
+                results = try await publisher.publishBatch(
+                    claimed.map { .init(channel: $0.channel, dataJSON: $0.payload, idempotencyKey: "outbox-\($0.id)") })
+            } catch where Task.isCancelled {
+                // Shutting down: roll back; the rows stay pending without counting an attempt.
+                throw error
+            } catch {
+                try await backOff(claimed[0].id, attempts: claimed[0].attempts, error: "\(error)", connection)
+                return BatchOutcome(claimed: claimed.count, sent: 0, failed: true)
+            }
+            var sentIDs: [Int64] = []
+            var failed = false
+            for (row, result) in zip(claimed, results) {
+                switch result {
+                case .success: sentIDs.append(row.id)
+                case .failure(let error):
+                    failed = true
+                    try await backOff(row.id, attempts: row.attempts, error: error.description, connection)
                 }
             }
-            return BatchOutcome(claimed: claimed.count, sent: sent, failed: false)
+            if !sentIDs.isEmpty {
+                try await connection.query(
+                    "UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY(\(sentIDs))",
+                    logger: logger)
+            }
+            return BatchOutcome(claimed: claimed.count, sent: sentIDs.count, failed: failed)
         }
+    }
+
+    private func backOff(_ id: Int64, attempts: Int32, error: String, _ connection: PostgresConnection) async throws {
+        let delay = min(options.maxBackoff, options.baseBackoff * pow(2, Double(attempts)))
+        logger.warning("Publishing outbox row failed", metadata: ["id": "\(id)", "attempts": "\(attempts + 1)", "error": "\(error)"])
+        try await connection.query(
+            """
+            UPDATE outbox SET attempts = attempts + 1, last_error = \(error),
+                              next_attempt_at = now() + make_interval(secs => \(delay))
+            WHERE id = \(id)
+            """, logger: logger)
     }
 }
