@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "broker", targets: ["BrokerCommand"]),
         .executable(name: "facade", targets: ["FacadeCommand"]),
+        .executable(name: "broker-bench", targets: ["BrokerBench"]),
         .library(name: "Broker", targets: ["Broker"]),
         .library(name: "BrokerProtocol", targets: ["BrokerProtocol"]),
         .library(name: "Facade", targets: ["Facade"]),
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", exact: "2.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", exact: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", exact: "1.3.0"),
     ],
     targets: [
         // Wire types and codecs of Centrifugo's client protocol and server API. Pure: no I/O, no clocks.
@@ -162,6 +165,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/FacadeTests",
+            swiftSettings: strict
+        ),
+        // Load generator: WebSocket subscribers and HTTP-API publishers on raw SwiftNIO handlers, for any
+        // Centrifugo-compatible server and for nchan (scripts/bench.sh compares them in one run).
+        .executableTarget(
+            name: "BrokerBench",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            path: "Sources/BrokerBench",
             swiftSettings: strict
         ),
     ]

@@ -57,7 +57,7 @@ public final class ChannelRules: Sendable {
         }
         var namespace = ""
         var rest = name
-        if !config.namespaceBoundary.isEmpty, let r = name.firstRange(of: config.namespaceBoundary.utf8) {
+        if !config.namespaceBoundary.isEmpty, let r = ChannelRules.first(config.namespaceBoundary, in: name) {
             namespace = String(decoding: name[..<r.lowerBound], as: UTF8.self)
             rest = name[r.upperBound...]
         }
@@ -72,7 +72,7 @@ public final class ChannelRules: Sendable {
         }
         var allowedUsers: [Substring]?
         if options.allowUserLimitedChannels, !config.userBoundary.isEmpty,
-            let r = rest.ranges(of: config.userBoundary.utf8).last
+            let r = ChannelRules.last(config.userBoundary, in: rest)
         {
             let list = Substring(decoding: rest[r.upperBound...], as: UTF8.self)
             let separator = config.userSeparator.isEmpty ? "," : config.userSeparator
@@ -80,6 +80,21 @@ public final class ChannelRules: Sendable {
         }
         return ResolvedChannel(
             channel: channel, namespace: namespace, options: options, isPrivate: isPrivate, allowedUsers: allowedUsers)
+    }
+
+    // Boundaries are almost always one byte (`:`, `#`): a byte scan then, instead of the generic
+    // collection search, which showed up at 10% of a server-API publish in a profile.
+
+    static func first(_ boundary: String, in name: Substring.UTF8View) -> Range<Substring.UTF8View.Index>? {
+        let b = boundary.utf8
+        if b.count == 1, let i = name.firstIndex(of: b.first!) { return i..<name.index(after: i) }
+        return b.count == 1 ? nil : name.firstRange(of: b)
+    }
+
+    static func last(_ boundary: String, in name: Substring.UTF8View) -> Range<Substring.UTF8View.Index>? {
+        let b = boundary.utf8
+        if b.count == 1, let i = name.lastIndex(of: b.first!) { return i..<name.index(after: i) }
+        return b.count == 1 ? nil : name.ranges(of: b).last
     }
 
     /// The personal channel of a user (`#42` or `ns:#42`).

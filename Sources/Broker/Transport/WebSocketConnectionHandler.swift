@@ -35,6 +35,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
     private let writeTimeout: TimeAmount
     private var session: ClientSession?
     private var context: ChannelHandlerContext?
+    /// The channel itself, kept so the per-delivery writability check does not go through the pipeline.
+    private var channel: (any Channel)?
     private var fragments: ByteBuffer?
     private var closeSent = false
     private let uni: UniWebSocketOptions?
@@ -61,6 +63,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.channel = context.channel
         guard let loopHub = node.hub.loopHub(for: context.eventLoop) else {
             context.close(promise: nil)
             return
@@ -83,6 +86,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
         session?.transportClosed()
         session = nil
         self.context = nil
+        self.channel = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -190,7 +194,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
 
     var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
 
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    var isWritable: Bool { channel?.isWritable ?? false }
 
     func writeFrame(_ frame: ByteBuffer) {
         guard let context, !closeSent else { return }

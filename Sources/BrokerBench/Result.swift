@@ -1,0 +1,61 @@
+/// One scenario run against one server: everything the table, the JSON file and the comparison show.
+/// Optional fields are nil where the scenario doesn't measure them.
+struct ScenarioResult: Codable, Sendable {
+    var scenario: String
+    var kind: String
+    var server: String
+    var target: String
+    var subscribers: Int = 0
+    var channels: Int = 0
+    var rate: String = "-"
+    var durationSeconds: Double = 0
+
+    // connections
+    var connected: Int = 0
+    var connectFailures: Int = 0
+    var connectSeconds: Double?
+    var connectsPerSecond: Double?
+    var unexpectedCloses: Int = 0
+    var closeCodes: [String: Int] = [:]
+    var failureReasons: [String: Int] = [:]
+
+    // publishing
+    var publishRequests: Int?
+    var publications: Int?
+    var publishErrors: Int?
+    var publicationsPerSecond: Double?
+    var publishRttP50Ms: Double?
+    var publishRttP99Ms: Double?
+
+    // delivery
+    var expectedDeliveries: Int?
+    var delivered: Int?
+    var lost: Int?
+    var duplicated: Int?
+    var deliveredPerSecond: Double?
+    var latencyP50Ms: Double?
+    var latencyP99Ms: Double?
+    var latencyP999Ms: Double?
+    var latencyMaxMs: Double?
+
+    // churn
+    var cycles: Int?
+    var cyclesPerSecond: Double?
+    var cycleP50Ms: Double?
+    var cycleP99Ms: Double?
+
+    // resources over the measured window
+    var windowSeconds: Double = 0
+    var serverCpuSeconds: Double = 0
+    var serverCpuPercent: Double = 0
+    /// Deliveries (fanout/channels), connect cycles (churn), publications (publish) per server CPU-second.
+    var opsPerServerCpuSecond: Double?
+    var opsName: String = ""
+    var serverRssBeforeKiB: Int = 0
+    var serverRssConnectedKiB: Int = 0
+    var serverRssAfterKiB: Int = 0
+    var rssPerConnectionKiB: Double?
+    var generatorCpuSeconds: Double = 0
+    var generatorCpuPercent: Double = 0
+    var notes: [String] = []
+}

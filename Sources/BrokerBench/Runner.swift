@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Atomics
+import Histogram
+import NIOCore
+import NIOPosix
+
+/// Runs scenarios against servers on a fixed set of event loops (one by default). Subscribers are spread over
+/// the loops; publishers live on the first. Between scenarios every connection is closed.
+final class Runner: @unchecked Sendable {
+    let loops: [EventLoop]
+    let stats: [LoopStats]
+    let deliveredTotal: ManagedAtomic<Int>
+    let payload: PayloadTemplate
+    let connectConcurrency: Int
+    let verbose: Bool
+    private var runCounter = 0
+
+    init(group: MultiThreadedEventLoopGroup, payloadSize: Int, connectConcurrency: Int, verbose: Bool) {
+        var loops: [EventLoop] = []
+        var it = group.makeIterator()
+        while let l = it.next() { loops.append(l) }
+        self.loops = loops
+        let total = ManagedAtomic<Int>(0)
+        self.deliveredTotal = total
+        self.stats = loops.map { LoopStats(loop: $0, deliveredTotal: total) }
+        self.payload = PayloadTemplate(size: payloadSize)
+        self.connectConcurrency = connectConcurrency
+        self.verbose = verbose
+    }
+
+    func log(_ s: String) {
+        if verbose { printErr(s) }
+    }
+
+    /// Channel names unique to this scenario run, so nothing from an earlier run can arrive.
+    func channelNames(_ count: Int, tag: String) -> [String] {
+        runCounter += 1
+        let run = runCounter
+        let pid = Int(getpid())
+        return (0..<count).map { "bench\(pid)r\(run)\(tag)\($0)" }
+    }
+
+    func resetStats() async throws {
+        for s in stats { try await s.loop.submit { s.reset() }.get() }
+    }
+
+    func run(_ spec: ScenarioSpec, on server: ServerSpec) async throws -> ScenarioResult {
+        try await resetStats()
+        var r = ScenarioResult(scenario: spec.name, kind: spec.kind.rawValue, server: server.name, target: server.target.rawValue)
+        r.durationSeconds = spec.duration
+        switch spec.kind {
+        case .fanout, .channels: try await runDelivery(spec, server, &r)
+        case .idle: try await runIdle(spec, server, &r)
+        case .churn: try await runChurn(spec, server, &r)
+        case .publish: try await runPublish(spec, server, &r)
+        }
+        return r
+    }
+
+    // MARK: - shared steps
+
+    /// Opens `count` subscribers (subscriber i on channel i % channels.count, node i % nodes) and waits until each
+    /// is ready or failed.
+    func connect(_ server: ServerSpec, count: Int, channels: [String], into r: inout ScenarioResult) async throws {
+        let connector = WebSocketConnector(server: server)
+        var perLoop: [[ConnectPump.Item]] = Array(repeating: [], count: loops.count)
+        for i in 0..<count {
+            let c = i % channels.count
+            perLoop[i % loops.count].append(.init(index: i, channelIndex: c, channelName: channels[c], node: i % server.nodes.count))
+        }
+        let t0 = monotonicNanos()
+        var pumps: [ConnectPump] = []
+        for (k, items) in perLoop.enumerated() {
+            let pump = ConnectPump(stats: stats[k], connector: connector, items: items,
+                                   maxInFlight: max(1, connectConcurrency / loops.count))
+            pumps.append(pump)
+            try await loops[k].submit { pump.start() }.get()
+        }
+        var lastLog = t0
+        while true {
+            var settled = 0
+            for (k, p) in pumps.enumerated() { settled += try await loops[k].submit { p.settled }.get() }
+            if settled >= count { break }
+            let now = monotonicNanos()
+            if now - lastLog > 2_000_000_000 {
+                log("  connecting: \(settled)/\(count)")
+                lastLog = now
+            }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let secs = Double(monotonicNanos() - t0) / 1e9
+        let snap = try await StatsSnapshot.take(stats, publishedPerChannel: nil)
+        r.connected = snap.ready
+        r.connectFailures = snap.failed
+        r.failureReasons = Dictionary(uniqueKeysWithValues: snap.failureReasons.map { ($0.key, $0.value) })
+        r.connectSeconds = round3(secs)
+        r.connectsPerSecond = round1(Double(snap.ready) / secs)
+        log("  \(snap.ready)/\(count) subscribers ready in \(String(format: "%.2f", secs)) s (\(snap.failed) failed)")
+    }
+
+    /// Politely closes every subscriber and waits (≤ 15 s) until all are closed.
+    func closeAll() async throws {
+        for s in stats {
+            try await s.loop.submit {
+                for sub in s.subs {
+                    switch sub.phase {
+                    case .ready, .connectSent, .subscribeSent, .upgraded:
+                        sub.channel?.pipeline.fireUserInboundEventTriggered(CloseRequest())
+                    case .connecting:
+                        sub.channel?.close(promise: nil)
+                    default: break
+                    }
+                }
+            }.get()
+        }
+        let deadline = monotonicNanos() + 15_000_000_000
+        while monotonicNanos() < deadline {
+            var open = 0
+            for s in stats { open += try await s.loop.submit { s.subs.reduce(0) { $0 + ($1.phase == .closed ? 0 : 1) } }.get() }
+            if open == 0 { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        for s in stats { try await s.loop.submit { s.subs = [] }.get() }
+    }
+
+    /// Resource snapshot: server CPU/RSS and our own CPU.
+    struct Usage {
+        var time = monotonicNanos()
+        var serverCPU: Double
+        var selfCPU = ProcStats.selfCPUSeconds()
+        var rss: Int
+        init(_ server: ServerSpec) {
+            serverCPU = ProcStats.cpuSeconds(pids: server.pids)
+            rss = ProcStats.rssKiB(pids: server.pids)
+        }
+    }
+
+    func fillUsage(_ r: inout ScenarioResult, from a: Usage, to b: Usage, windowEnd: UInt64? = nil) {
+        let window = Double((windowEnd ?? b.time) - a.time) / 1e9
+        let wall = Double(b.time - a.time) / 1e9
+        r.windowSeconds = round3(window)
+        r.serverCpuSeconds = round3(b.serverCPU - a.serverCPU)
+        r.serverCpuPercent = round1(100 * (b.serverCPU - a.serverCPU) / max(wall, 1e-9))
+        r.generatorCpuSeconds = round3(b.selfCPU - a.selfCPU)
+        r.generatorCpuPercent = round1(100 * (b.selfCPU - a.selfCPU) / max(wall, 1e-9))
+        r.serverRssAfterKiB = b.rss
+        if r.generatorCpuPercent >= 90 {
+            r.notes.append("generator CPU \(r.generatorCpuPercent)% of a core: the generator may be the bottleneck")
+        }
+    }
+
+    func fillLatency(_ r: inout ScenarioResult, _ h: Histogram<UInt64>) {
+        guard h.totalCount > 0 else { return }
+        r.latencyP50Ms = ms(h.valueAtPercentile(50))
+        r.latencyP99Ms = ms(h.valueAtPercentile(99))
+        r.latencyP999Ms = ms(h.valueAtPercentile(99.9))
+        r.latencyMaxMs = ms(h.max)
+    }
+
+    func fillConnectionEnds(_ r: inout ScenarioResult, _ snap: StatsSnapshot) {
+        r.unexpectedCloses = snap.unexpectedCloses
+        r.closeCodes = Dictionary(uniqueKeysWithValues: snap.closeCodes.map { (String($0.key), $0.value) })
+        for (k, v) in snap.failureReasons { r.failureReasons[k] = v }
+        if snap.unexpectedCloses > 0 { r.notes.append("\(snap.unexpectedCloses) connections closed by the server mid-run") }
+    }
+}
+
+func ms(_ us: UInt64) -> Double { round3(Double(us) / 1000) }
+func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
+func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

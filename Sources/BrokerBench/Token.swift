@@ -1,0 +1,34 @@
+import Crypto
+
+/// HS256 connection tokens (`{"sub":"<user>"}`) signed with the server's `client.token.hmac_secret_key`.
+enum Token {
+    static func make(user: String, secret: String) -> String {
+        let head = base64url(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let body = base64url(Array(#"{"sub":"\#(user)"}"#.utf8))
+        let signingInput = head + "." + body
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(signingInput.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        return signingInput + "." + base64url(Array(mac))
+    }
+
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    static func base64url(_ bytes: [UInt8]) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i + 2 < bytes.count {
+            let n = (UInt32(bytes[i]) << 16) | (UInt32(bytes[i + 1]) << 8) | UInt32(bytes[i + 2])
+            out += [alphabet[Int(n >> 18)], alphabet[Int((n >> 12) & 63)], alphabet[Int((n >> 6) & 63)], alphabet[Int(n & 63)]]
+            i += 3
+        }
+        let rest = bytes.count - i
+        if rest == 1 {
+            let n = UInt32(bytes[i]) << 16
+            out += [alphabet[Int(n >> 18)], alphabet[Int((n >> 12) & 63)]]
+        } else if rest == 2 {
+            let n = (UInt32(bytes[i]) << 16) | (UInt32(bytes[i + 1]) << 8)
+            out += [alphabet[Int(n >> 18)], alphabet[Int((n >> 12) & 63)], alphabet[Int((n >> 6) & 63)]]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
