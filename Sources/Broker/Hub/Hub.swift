@@ -83,24 +83,6 @@ public final class Hub: EngineEventSink, @unchecked Sendable {
 
     public func hasSubscribers(_ channel: String) -> Bool { loopMask(channel) != 0 }
 
-    /// Returns once every loop with subscribers on `channels` has run what was handed to it before this
-    /// call, such as the delivery of a publication just made on an engine that delivers synchronously.
-    ///
-    /// The server API's answer waits for it, as Centrifugo's does for its in-memory fan-out: a backend
-    /// publishing faster than the node can fan out is slowed down, instead of queueing work (and latency)
-    /// without bound. Loops without subscribers on these channels are not asked.
-    func delivered(_ channels: some Sequence<String>) async {
-        var mask: UInt64 = 0
-        for channel in channels { mask |= loopMask(channel) }
-        var futures: [EventLoopFuture<Void>] = []
-        while mask != 0 {
-            let i = mask.trailingZeroBitCount
-            mask &= mask - 1
-            futures.append(loops[i].eventLoop.submit {})
-        }
-        for f in futures { try? await f.get() }
-    }
-
     // MARK: EngineEventSink
 
     public func handlePublication(channel: String, publication: Publication, epoch: String) {

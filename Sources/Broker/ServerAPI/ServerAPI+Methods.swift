@@ -14,14 +14,7 @@ extension ServerAPI {
     func publish(_ r: APIRequestReader) async throws -> [UInt8] {
         let channel = try r.required("channel")
         let result = try await publish(channel: channel, r)
-        await awaitLocalDelivery([channel])
         return ServerAPI.encodePublishResult(result)
-    }
-
-    /// On an engine that hands publications to the hub as it publishes them (the memory engine), the
-    /// answer waits until this node's loops have delivered them (``Hub/delivered(_:)``): backpressure.
-    private func awaitLocalDelivery(_ channels: [String]) async {
-        if !node.engine.needsSubscriptions { await node.hub.delivered(channels) }
     }
 
     private func publish(channel: String, _ r: APIRequestReader) async throws -> PublishResult {
@@ -67,7 +60,6 @@ extension ServerAPI {
                 ServerAPI.writeErrorReply(APIError.from(error), into: &w)
             }
         }
-        await awaitLocalDelivery(channels)
         w.raw("]}")
         return w.bytes
     }
