@@ -181,6 +181,18 @@ def test_wrong_passwords_are_refused_then_rate_limited(broker_factory):
     assert "guess" not in log, "a tried password must not be logged"
 
 
+def test_the_sign_in_limit_is_shared_by_every_port_serving_the_console(broker_factory):
+    internal = free_port()
+    b = broker_factory(deep_merge(admin_config(external=True), {"http_server": {"internal_port": internal}}), name="admin-two-ports")
+    s = http_session()
+    ports = [b.http_url, f"http://127.0.0.1:{internal}"]
+    for i in range(5):
+        r = s.post(f"{ports[i % 2]}/admin/auth", data={"password": "guess"}, timeout=5)
+        assert r.status_code == 401, (i, r.status_code)
+    for url in ports:
+        assert s.post(f"{url}/admin/auth", data={"password": ADMIN_PASSWORD}, timeout=5).status_code == 429, url
+
+
 def test_cross_origin_requests_are_refused(console):
     s, _ = sign_in(console)
     r = admin_api(s, console, "info", headers={"Origin": "http://evil.example"})

@@ -62,14 +62,18 @@ public final class BrokerServer: Sendable {
         var listeners: [any Channel] = []
         do {
             let internalSeparate = config.httpServer.internalPort != nil
+            // One console for every port that serves it, so its sign-in limit is one limit.
+            let console = config.admin.enabled ? AdminConsole(node: node, api: api) : nil
             let clientRouter = HTTPRouter(
-                node: node, api: api, metricsRegistry: metricsRegistry, servesInternal: !internalSeparate, servesClients: true)
+                node: node, api: api, metricsRegistry: metricsRegistry, servesInternal: !internalSeparate, servesClients: true,
+                console: console)
             let host = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
             listeners.append(
                 try await bind(group: group, host: host, port: config.httpServer.port, node: node, router: clientRouter, websocket: true))
             if let internalPort = config.httpServer.internalPort {
                 let internalRouter = HTTPRouter(
-                    node: node, api: api, metricsRegistry: metricsRegistry, servesInternal: true, servesClients: false)
+                    node: node, api: api, metricsRegistry: metricsRegistry, servesInternal: true, servesClients: false,
+                    console: console)
                 let internalHost = config.httpServer.internalAddress.isEmpty ? host : config.httpServer.internalAddress
                 listeners.append(
                     try await bind(group: group, host: internalHost, port: internalPort, node: node, router: internalRouter, websocket: false))

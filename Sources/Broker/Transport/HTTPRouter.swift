@@ -15,15 +15,18 @@ final class HTTPRouter: Sendable {
     /// The admin console, when `admin.enabled` and this port serves it.
     let console: AdminConsole?
 
-    init(node: Node, api: ServerAPI, metricsRegistry: PrometheusCollectorRegistry?, servesInternal: Bool, servesClients: Bool) {
+    init(
+        node: Node, api: ServerAPI, metricsRegistry: PrometheusCollectorRegistry?, servesInternal: Bool, servesClients: Bool,
+        console: AdminConsole?
+    ) {
         self.node = node
         self.api = api
         self.metricsRegistry = metricsRegistry
         self.origins = OriginCheck(patterns: node.config.client.allowedOrigins)
         self.servesInternal = servesInternal
         self.servesClients = servesClients
-        let admin = node.config.admin
-        self.console = admin.enabled && (servesInternal || admin.external) ? AdminConsole(node: node, api: api) : nil
+        // The console is where the server API is: the internal port when there is one, unless `admin.external`.
+        self.console = servesInternal || node.config.admin.external ? console : nil
     }
 
     /// The console's live event stream, when `head` asks for it: a long-lived response like the
