@@ -87,14 +87,14 @@ public final class ChannelRules: Sendable {
 
     static func first(_ boundary: String, in name: Substring.UTF8View) -> Range<Substring.UTF8View.Index>? {
         let b = boundary.utf8
-        if b.count == 1, let i = name.firstIndex(of: b.first!) { return i..<name.index(after: i) }
-        return b.count == 1 ? nil : name.firstRange(of: b)
+        guard b.count == 1 else { return name.firstRange(of: b) }
+        return name.firstIndex(of: b.first!).map { $0..<name.index(after: $0) }
     }
 
     static func last(_ boundary: String, in name: Substring.UTF8View) -> Range<Substring.UTF8View.Index>? {
         let b = boundary.utf8
-        if b.count == 1, let i = name.lastIndex(of: b.first!) { return i..<name.index(after: i) }
-        return b.count == 1 ? nil : name.ranges(of: b).last
+        guard b.count == 1 else { return name.ranges(of: b).last }
+        return name.lastIndex(of: b.first!).map { $0..<name.index(after: $0) }
     }
 
     /// The personal channel of a user (`#42` or `ns:#42`).
