@@ -17,7 +17,26 @@ extension ServerAPI {
         return ServerAPI.encodePublishResult(result)
     }
 
+    /// `publish` on an engine that ``PubSubEngine/publishesImmediately``, without suspending.
+    func publishImmediately(_ request: JSONValue) throws(APIError) -> [UInt8] {
+        let r = try APIRequestReader(request)
+        do {
+            let channel = try r.required("channel")
+            let (publication, options) = try publication(channel: channel, r)
+            let result = try node.engine.publishImmediately(channel: channel, publication: publication, options: options)
+            return ServerAPI.encodePublishResult(result)
+        } catch {
+            throw APIError.from(error)
+        }
+    }
+
     private func publish(channel: String, _ r: APIRequestReader) async throws -> PublishResult {
+        let (publication, options) = try publication(channel: channel, r)
+        return try await node.engine.publish(channel: channel, publication: publication, options: options)
+    }
+
+    /// The publication a `publish` request asks for, checked against the channel's options.
+    private func publication(channel: String, _ r: APIRequestReader) throws -> (Publication, PublishOptions) {
         let resolved = try resolve(channel)
         guard let data = try r.payload("data") else { throw APIError.badRequest }
         do {
@@ -30,7 +49,7 @@ extension ServerAPI {
         options.idempotencyKey = try r.string("idempotency_key")
         let publication = Publication(data: data, tags: try r.stringMap("tags"), time: 0)
         node.metrics.publicationsPublished.increment()
-        return try await node.engine.publish(channel: channel, publication: publication, options: options)
+        return (publication, options)
     }
 
     static func encodePublishResult(_ result: PublishResult) -> [UInt8] {

@@ -19,25 +19,51 @@ public final class ServerAPI: Sendable {
     ]
 
     func handleHTTP(method: String, headers: HTTPHeaders, query: String, body: [UInt8]) async -> HTTPResponse {
-        let config = node.config.httpAPI
-        if !config.insecure {
-            guard !config.key.isEmpty, let key = ServerAPI.apiKey(headers: headers, query: query), key == config.key else {
-                return .empty(.unauthorized)
+        switch accept(method: method, headers: headers, query: query, body: body) {
+        case .answered(let response):
+            return response
+        case .call(let call):
+            do {
+                return call.answer(try await self.call(method: method, request: call.request))
+            } catch {
+                node.metrics.apiErrors.increment()
+                return call.answer(error)
             }
         }
-        node.metrics.apiRequests.increment()
-        guard ServerAPI.methods.contains(method) else {
-            return .json(Array(#"{"error":{"code":104,"message":"not found"}}"#.utf8), status: .notFound)
+    }
+
+    /// A publish answered on the calling thread when the engine publishes without waiting; nil for
+    /// every other request, which goes through ``handleHTTP(method:headers:query:body:)``.
+    func handleHTTPImmediately(method: String, headers: HTTPHeaders, query: String, body: [UInt8]) -> HTTPResponse? {
+        guard method == "publish", node.engine.publishesImmediately else { return nil }
+        switch accept(method: method, headers: headers, query: query, body: body) {
+        case .answered(let response):
+            return response
+        case .call(let call):
+            do {
+                return call.answer(try publishImmediately(call.request))
+            } catch {
+                node.metrics.apiErrors.increment()
+                return call.answer(error)
+            }
         }
+    }
+
+    /// An HTTP API request after its key, method and JSON body were checked.
+    enum AcceptedRequest {
+        /// Refused before running (401, 404, malformed JSON).
+        case answered(HTTPResponse)
+        case call(HTTPCall)
+    }
+
+    /// A method to run and how to answer its outcome.
+    struct HTTPCall {
+        let method: String
         let request: JSONValue
-        do {
-            request = body.isEmpty ? .object(JSONObject()) : try JSONParser.parse(body)
-        } catch {
-            return .json(Array(#"{"error":"malformed JSON"}"#.utf8), status: .badRequest)
-        }
-        let transportMode = config.errorMode == "transport" || headers.first(name: "X-Centrifugo-Error-Mode") == "transport"
-        do {
-            let result = try await call(method: method, request: request)
+        /// Errors as an HTTP status + `{"code","message"}` instead of 200 + `{"error":…}`.
+        let transportMode: Bool
+
+        func answer(_ result: [UInt8]) -> HTTPResponse {
             // `batch` answers with its replies at the top level, as Centrifugo's BatchResponse does.
             if method == "batch" { return .json(result) }
             var w = JSONWriter()
@@ -45,8 +71,9 @@ public final class ServerAPI: Sendable {
             w.raw(result)
             w.raw(UInt8(ascii: "}"))
             return .json(w.bytes)
-        } catch {
-            node.metrics.apiErrors.increment()
+        }
+
+        func answer(_ error: APIError) -> HTTPResponse {
             var w = JSONWriter()
             if transportMode {
                 ServerAPI.writeError(error, into: &w)
@@ -55,6 +82,27 @@ public final class ServerAPI: Sendable {
             ServerAPI.writeErrorReply(error, into: &w)
             return .json(w.bytes)
         }
+    }
+
+    private func accept(method: String, headers: HTTPHeaders, query: String, body: [UInt8]) -> AcceptedRequest {
+        let config = node.config.httpAPI
+        if !config.insecure {
+            guard !config.key.isEmpty, let key = ServerAPI.apiKey(headers: headers, query: query), key == config.key else {
+                return .answered(.empty(.unauthorized))
+            }
+        }
+        node.metrics.apiRequests.increment()
+        guard ServerAPI.methods.contains(method) else {
+            return .answered(.json(Array(#"{"error":{"code":104,"message":"not found"}}"#.utf8), status: .notFound))
+        }
+        let request: JSONValue
+        do {
+            request = body.isEmpty ? .object(JSONObject()) : try JSONParser.parse(body)
+        } catch {
+            return .answered(.json(Array(#"{"error":"malformed JSON"}"#.utf8), status: .badRequest))
+        }
+        let transportMode = config.errorMode == "transport" || headers.first(name: "X-Centrifugo-Error-Mode") == "transport"
+        return .call(HTTPCall(method: method, request: request, transportMode: transportMode))
     }
 
     /// Runs one method and answers `{"result":…}` or `{"error":{"code","message"}}`, as the HTTP API does

@@ -31,7 +31,7 @@ public final class BrokerServer: Sendable {
     /// Builds the node for `config` and starts listening.
     public static func start(
         config: BrokerConfig, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil,
-        threads: Int = System.coreCount
+        threads: Int = UsableCores.count
     ) async throws -> BrokerServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(threads, 64)))
         let loops = Array(group.makeIterator())
@@ -118,19 +118,18 @@ public final class BrokerServer: Sendable {
                     upgraders.append(ClientWebSocketUpgrader(routes: routes, origins: origins))
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    // It also closes a plain HTTP connection that sends nothing for a minute; WebSocket
+                    // connections are watched by the session's own timers instead.
                     let httpHandler = HTTPRequestHandler(router: router)
-                    // A plain HTTP connection that sends nothing for a minute is closed (no slowloris);
-                    // WebSocket connections are watched by the session's own timers instead.
-                    let idle = IdleStateHandler(readTimeout: .seconds(60))
-                    // After an upgrade the plain HTTP handlers must leave: frames follow, not requests.
-                    let bound = NIOLoopBound((httpHandler, idle), eventLoop: channel.eventLoop)
-                    try channel.pipeline.syncOperations.addHandler(idle)
+                    // After an upgrade the plain HTTP handler must leave: frames follow, not requests.
+                    let bound = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
+                    // No pipelining handler: HTTPRequestHandler orders pipelined answers itself (see there).
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false,
                         withServerUpgrade: (
                             upgraders: upgraders,
                             completionHandler: { context in
-                                context.pipeline.syncOperations.removeHandler(bound.value.0, promise: nil)
-                                context.pipeline.syncOperations.removeHandler(bound.value.1, promise: nil)
+                                context.pipeline.syncOperations.removeHandler(bound.value, promise: nil)
                             }
                         ))
                     try channel.pipeline.syncOperations.addHandler(httpHandler)

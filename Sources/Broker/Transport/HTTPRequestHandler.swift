@@ -21,35 +21,94 @@ struct HTTPResponse: Sendable {
 
 /// Plain HTTP on the client port: the server API, `/health`, `/metrics`, and the answer to a
 /// WebSocket path requested without a valid upgrade.
-final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// Keep-alive clients may pipeline: requests are answered in the order they came, up to
+/// ``maxInFlight`` at once, and reading pauses while that many are open. NIO's own pipelining handler
+/// would do this with one request at a time, which stops and restarts reading (two `epoll_ctl` calls)
+/// for every request; a publisher on keep-alive pays for that on each publish.
+final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     static let maxBodySize = 16 * 1024 * 1024
+    /// Requests of one connection being answered at once; more wait in the socket.
+    static let maxInFlight = 16
 
     private let router: HTTPRouter
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var tooLarge = false
+    /// The request wants a stream while earlier requests are still open.
+    private var streamRefused = false
+    /// Sequence number of the next request, and of the next response to write.
+    private var nextRequest = 0
+    private var nextResponse = 0
+    /// Answers that are ready but wait for an earlier request's answer.
+    private var ready: [Int: (HTTPResponse, keepAlive: Bool)] = [:]
+    /// A read was asked for while ``maxInFlight`` requests were open.
+    private var readHeld = false
+    /// A response said `Connection: close`: nothing after it is answered.
+    private var closing = false
+    private var flushScheduled = false
+
+    /// A connection that sends nothing for this long while no request is open is closed (no slowloris).
+    /// Kept here rather than in NIO's IdleStateHandler, which would sit on every read and write.
+    static let readTimeout: TimeAmount = .seconds(60)
+    /// How long a connection stays half-closed after its last answer, for the client to close it.
+    static let lingerTimeout: TimeAmount = .seconds(2)
+    private var lastRead = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
 
     init(router: HTTPRouter) {
         self.router = router
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context: context, at: lastRead + HTTPRequestHandler.readTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+    }
+
+    private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            let quietUntil = lastRead + HTTPRequestHandler.readTimeout
+            if NIODeadline.now() >= quietUntil && head == nil && nextRequest == nextResponse {
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(context: context, at: max(quietUntil, NIODeadline.now() + .seconds(1)))
+            }
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastRead = .now()
+        if closing { return }
         switch unwrapInboundIn(data) {
         case .head(let h):
-            if let kind = router.uniStream(for: h.uri) {
-                handOver(context: context, to: UniHTTPStreamHandler(node: router.node, kind: kind), head: data)
-                return
-            }
-            if let console = router.consoleEventStream(for: h) {
-                handOver(context: context, to: AdminEventStreamHandler(console: console, remote: HTTPRequestHandler.remote(context)), head: data)
-                return
-            }
             head = h
             body = nil
             tooLarge = false
+            streamRefused = false
+            let stream: (any ChannelHandler)?
+            if let kind = router.uniStream(for: h.uri) {
+                stream = UniHTTPStreamHandler(node: router.node, kind: kind)
+            } else if let console = router.consoleEventStream(for: h) {
+                stream = AdminEventStreamHandler(console: console, remote: HTTPRequestHandler.remote(context))
+            } else {
+                stream = nil
+            }
+            guard let stream else { return }
+            // The stream takes over the connection, so earlier requests must have been answered.
+            if nextRequest == nextResponse {
+                head = nil
+                handOver(context: context, to: stream, head: data)
+            } else {
+                streamRefused = true
+            }
         case .body(var part):
             if tooLarge { return }
             if (body?.readableBytes ?? 0) + part.readableBytes > HTTPRequestHandler.maxBodySize {
@@ -61,54 +120,94 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
+            let id = nextRequest
+            nextRequest += 1
             let keepAlive = head.isKeepAlive
             if tooLarge {
-                write(context: context, .json(Array(#"{"error":"request body too large"}"#.utf8), status: .payloadTooLarge), keepAlive: false)
+                answer(id, .json(Array(#"{"error":"request body too large"}"#.utf8), status: .payloadTooLarge), keepAlive: false, context: context)
+                return
+            }
+            if streamRefused {
+                let error = #"{"error":"a streaming request must not be pipelined behind other requests"}"#
+                answer(id, .json(Array(error.utf8), status: .badRequest), keepAlive: false, context: context)
                 return
             }
             let bytes = body.map { Array($0.readableBytesView) } ?? []
             body = nil
-            let router = self.router
+            // A publish on the memory engine is answered right here, without a task.
+            if let response = router.routeImmediately(head: head, body: bytes) {
+                answer(id, response, keepAlive: keepAlive, context: context)
+                return
+            }
             let remote = HTTPRequestHandler.remote(context)
+            let router = self.router
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
             promise.completeWithTask { await router.route(head: head, body: bytes, remote: remote) }
             promise.futureResult.whenSuccess { response in
                 let (handler, context) = bound.value
-                handler.write(context: context, response, keepAlive: keepAlive)
+                handler.answer(id, response, keepAlive: keepAlive, context: context)
             }
         }
     }
 
+    func read(context: ChannelHandlerContext) {
+        if nextRequest - nextResponse >= HTTPRequestHandler.maxInFlight {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    /// Flushes after the event loop has handled this tick's other reads: answers written in one tick
+    /// leave together, as the client's next requests are already being read.
+    private func flushAtEndOfTick(context: ChannelHandlerContext) {
+        if flushScheduled { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            context.flush()
+        }
+    }
+
+    /// Writes request `id`'s response, and any later ones that were waiting for it.
+    private func answer(_ id: Int, _ response: HTTPResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard context.channel.isActive, !closing else { return }
+        ready[id] = (response, keepAlive)
+        while let (response, keepAlive) = ready.removeValue(forKey: nextResponse) {
+            nextResponse += 1
+            write(context: context, response, keepAlive: keepAlive)
+            if !keepAlive {
+                closing = true
+                ready.removeAll()
+                return
+            }
+        }
+        if readHeld && nextRequest - nextResponse < HTTPRequestHandler.maxInFlight {
+            readHeld = false
+            context.read()
+        }
+    }
+
     /// Gives the connection to a streaming handler: it goes in after this one, gets the request head,
-    /// and this handler and the HTTP pipelining handler leave (the latter would stop reading while a
-    /// response is open, and a stream must notice the client going away).
+    /// and this handler leaves. Only done when no earlier request is still being answered.
     private func handOver(context: ChannelHandlerContext, to handler: any ChannelHandler, head: NIOAny) {
         let pipeline = context.pipeline.syncOperations
         do {
             try pipeline.addHandler(handler, position: .after(self))
+            // The stream drops a request that stalls before it is complete (see its idle-event handling).
+            try pipeline.addHandler(IdleStateHandler(readTimeout: HTTPRequestHandler.readTimeout), position: .after(self))
         } catch {
             context.close(promise: nil)
             return
         }
         context.fireChannelRead(head)
-        if let pipelining = try? pipeline.handler(type: HTTPServerPipelineHandler.self) {
-            pipeline.removeHandler(pipelining, promise: nil)
-        }
         pipeline.removeHandler(self, promise: nil)
     }
 
     /// The peer's IP address, for logs and the console's sign-in limit.
     static func remote(_ context: ChannelHandlerContext) -> String {
         context.channel.remoteAddress?.ipAddress ?? ""
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read, head == nil {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 
     private func write(context: ChannelHandlerContext, _ response: HTTPResponse, keepAlive: Bool) {
@@ -121,10 +220,17 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         if !response.body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
         }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
+            // Half-close and keep reading (and dropping) what the client still sends: closing with
+            // unread input makes the kernel reset the connection, which can destroy the response.
             let channel = context.channel
-            done.whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+                channel.close(mode: .output, promise: nil)
+                channel.eventLoop.scheduleTask(in: HTTPRequestHandler.lingerTimeout) { channel.close(promise: nil) }
+            }
+            return
         }
+        context.write(wrapOutboundOut(.end(nil)), promise: nil)
+        flushAtEndOfTick(context: context)
     }
 }

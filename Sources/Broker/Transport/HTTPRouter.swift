@@ -39,12 +39,34 @@ final class HTTPRouter: Sendable {
     /// The unidirectional HTTP stream served at `uri`'s path, if any: such a request becomes a long-lived
     /// response (``UniHTTPStreamHandler``) instead of one buffered answer.
     func uniStream(for uri: String) -> UniHTTPStreamHandler.Kind? {
-        guard servesClients else { return nil }
-        let config = node.config
+        let sse = node.config.uniSSE
+        let httpStream = node.config.uniHTTPStream
+        guard servesClients, sse.enabled || httpStream.enabled else { return nil }
         let path = HTTPRouter.split(uri).path
-        if config.uniSSE.enabled && path == config.uniSSE.handlerPrefix { return .sse }
-        if config.uniHTTPStream.enabled && path == config.uniHTTPStream.handlerPrefix { return .httpStream }
+        if sse.enabled && path == sse.handlerPrefix { return .sse }
+        if httpStream.enabled && path == httpStream.handlerPrefix { return .httpStream }
         return nil
+    }
+
+    /// The answer to a request that needs no waiting (a publish on the memory engine), computed on the
+    /// caller's event loop; nil when the request must go through ``route(head:body:remote:)``.
+    func routeImmediately(head: HTTPRequestHead, body: [UInt8]) -> HTTPResponse? {
+        guard head.method == .POST else { return nil }
+        let (path, query) = HTTPRouter.split(head.uri)
+        if let console, console.handles(path: path) { return nil }
+        guard let method = apiMethod(path: path) else { return nil }
+        return api.handleHTTPImmediately(method: method, headers: head.headers, query: query, body: body)
+    }
+
+    /// The server-API method `path` asks for (`""` for the bare prefix), when this port serves the API.
+    private func apiMethod(path: String) -> String? {
+        let api = node.config.httpAPI
+        guard servesInternal || api.external, !api.disabled else { return nil }
+        if path == api.handlerPrefix { return "" }
+        guard path.hasPrefix(api.handlerPrefix) else { return nil }
+        let rest = path.utf8.dropFirst(api.handlerPrefix.utf8.count)
+        guard rest.first == UInt8(ascii: "/") else { return nil }
+        return String(decoding: rest.dropFirst(), as: UTF8.self)
     }
 
     func route(head: HTTPRequestHead, body: [UInt8], remote: String) async -> HTTPResponse {
@@ -59,10 +81,8 @@ final class HTTPRouter: Sendable {
             if !origins.allows(head.headers.first(name: "Origin")) { return .empty(.forbidden) }
             return .json(Array(#"{"error":"expected a WebSocket upgrade"}"#.utf8), status: .badRequest)
         }
-        let apiInternal = servesInternal || config.httpAPI.external
-        if apiInternal && !config.httpAPI.disabled && (path == config.httpAPI.handlerPrefix || path.hasPrefix(config.httpAPI.handlerPrefix + "/")) {
+        if let method = apiMethod(path: path) {
             guard head.method == .POST else { return .empty(.methodNotAllowed) }
-            let method = path == config.httpAPI.handlerPrefix ? "" : String(path.dropFirst(config.httpAPI.handlerPrefix.count + 1))
             return await api.handleHTTP(method: method, headers: head.headers, query: query, body: body)
         }
         if servesInternal && config.health.enabled && path == config.health.handlerPrefix {
@@ -106,7 +126,8 @@ final class HTTPRouter: Sendable {
     }
 
     static func split(_ uri: String) -> (path: String, query: String) {
-        guard let q = uri.firstIndex(of: "?") else { return (uri, "") }
-        return (String(uri[..<q]), String(uri[uri.index(after: q)...]))
+        let utf8 = uri.utf8
+        guard let q = utf8.firstIndex(of: UInt8(ascii: "?")) else { return (uri, "") }
+        return (String(uri[..<q]), String(uri[utf8.index(after: q)...]))
     }
 }

@@ -14,8 +14,13 @@ public struct JSONParser {
     public static let maxDepth = 128
 
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { (buf) throws(JSONParseError) -> JSONValue in
+        try parse(Array(bytes))
+    }
+
+    /// The overload callers with an array hit: no generic copy (this module's generics are not
+    /// specialised in the caller's).
+    public static func parse(_ array: [UInt8]) throws(JSONParseError) -> JSONValue {
+        try array.withUnsafeBufferPointer { (buf) throws(JSONParseError) -> JSONValue in
             var parser = JSONParser(buf)
             parser.skipWhitespace()
             let value = try parser.parseValue(depth: 0)

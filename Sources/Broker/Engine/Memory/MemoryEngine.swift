@@ -80,6 +80,12 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
         publishNow(channel: channel, publication: publication, options: options)
     }
 
+    public var publishesImmediately: Bool { true }
+
+    public func publishImmediately(channel: String, publication: Publication, options: PublishOptions) throws -> PublishResult {
+        publishNow(channel: channel, publication: publication, options: options)
+    }
+
     /// The synchronous core of `publish` (the memory engine never waits).
     public func publishNow(channel: String, publication: Publication, options: PublishOptions) -> PublishResult {
         let now = clock.nowMillis()
