@@ -48,6 +48,9 @@ def main(src: str, dst: str) -> None:
         ax.set_xticklabels([label(s) for s in scen], rotation=30, ha="right", fontsize=8)
         ax.set_title(title)
         ax.set_yscale("log")
+        # Room above the tallest bar for its rotated label.
+        top = max((v for vals in values(key, scen) for v in vals if v), default=1)
+        ax.set_ylim(top=top * 4)
         ax.grid(axis="y", alpha=0.3)
         ax.legend()
     fig.suptitle("broker-bench: " + " vs ".join(servers))
