@@ -35,8 +35,13 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
     private let writeTimeout: TimeAmount
     private var session: ClientSession?
     private var context: ChannelHandlerContext?
-    /// The channel itself, kept so the per-delivery writability check does not go through the pipeline.
-    private var channel: (any Channel)?
+    /// The channel's writability, kept from `channelWritabilityChanged` (NIO fires it as soon as a write
+    /// crosses a watermark), so that the check per delivered message reads a stored flag.
+    private var writable = false
+    /// Where outbound frames go. No outbound handler sits between this handler and the pipeline's head
+    /// (the frame decoder only reads), so frames are handed to the channel's core directly: the same
+    /// writes a `context.write` would reach, without the pipeline walk per delivered message.
+    private var core: (any ChannelCore)?
     private var fragments: ByteBuffer?
     private var closeSent = false
     private let uni: UniWebSocketOptions?
@@ -63,7 +68,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.channel = context.channel
+        self.core = context.channel._channelCore
+        self.writable = context.channel.isWritable
         guard let loopHub = node.hub.loopHub(for: context.eventLoop) else {
             context.close(promise: nil)
             return
@@ -86,7 +92,8 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
         session?.transportClosed()
         session = nil
         self.context = nil
-        self.channel = nil
+        self.core = nil
+        self.writable = false
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -162,6 +169,11 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        writable = context.channel.isWritable
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         session?.transportClosed()
         session = nil
@@ -194,15 +206,15 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
 
     var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
 
-    var isWritable: Bool { channel?.isWritable ?? false }
+    var isWritable: Bool { writable }
 
     func writeFrame(_ frame: ByteBuffer) {
-        guard let context, !closeSent else { return }
-        context.write(wrapOutboundOut(frame), promise: nil)
+        guard let core, !closeSent else { return }
+        core.write0(NIOAny(frame), promise: nil)
     }
 
     func flush() {
-        context?.flush()
+        core?.flush0()
     }
 
     func close(code: UInt16, reason: String) {
