@@ -154,6 +154,23 @@ def test_nothing_is_answered_after_connection_close(broker):
     assert responses[1][1].get("connection") == "close"
 
 
+def test_malformed_http_gets_400_and_a_close(broker):
+    # Asking for one answer more than can come makes the reader wait for the close.
+    responses, closed = _raw_http(broker, b"POST /api/publish HTTP/1.1\r\nHost x\r\n\r\n", expect=2)
+    assert closed
+    assert len(responses) == 1 and responses[0][0] == 400
+    assert responses[0][1].get("connection") == "close"
+    # An answered request, then garbage on the same connection: the answer stands, then 400.
+    ch = "chat:pipe-bad-" + uid()
+    good = _api_request(broker, "publish", {"channel": ch, "data": {"n": 1}})
+    responses, closed = _raw_http(broker, good + b"\x00\x01 nonsense\r\n\r\n", expect=3)
+    assert closed
+    assert responses[0][0] == 200 and responses[0][2]["result"]["offset"] == 1
+    assert [r[0] for r in responses[1:]] in ([400], [])
+    # The broker still serves everyone else.
+    assert post(broker, "publish", {"channel": ch, "data": {"n": 2}}).json()["result"]["offset"] == 2
+
+
 def test_publish_errors_on_the_immediate_path(broker):
     # The memory engine's immediate publish answers the same errors as the general path.
     unknown_ns = post(broker, "publish", {"channel": "nope:x", "data": {}}).json()

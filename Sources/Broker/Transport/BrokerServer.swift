@@ -123,7 +123,10 @@ public final class BrokerServer: Sendable {
                     let httpHandler = HTTPRequestHandler(router: router)
                     // After an upgrade the plain HTTP handler must leave: frames follow, not requests.
                     let bound = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
-                    // No pipelining handler: HTTPRequestHandler orders pipelined answers itself (see there).
+                    // Only NIO's decoder, encoder and upgrade handler: HTTPRequestHandler orders pipelined
+                    // answers and answers malformed requests itself (see there), and every header it sends
+                    // is its own, so NIO's pipelining, error and header-validation handlers would only add
+                    // two hops to each response write and two handlers to add and remove per connection.
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: false,
                         withServerUpgrade: (
@@ -131,7 +134,9 @@ public final class BrokerServer: Sendable {
                             completionHandler: { context in
                                 context.pipeline.syncOperations.removeHandler(bound.value, promise: nil)
                             }
-                        ))
+                        ),
+                        withErrorHandling: false,
+                        withOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(httpHandler)
                 }
             }

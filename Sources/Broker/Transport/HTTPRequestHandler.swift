@@ -205,6 +205,23 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         pipeline.removeHandler(self, promise: nil)
     }
 
+    /// A request NIO's decoder could not parse gets 400 and the connection closes, as NIO's protocol
+    /// error handler would do; an answer already being written is not interrupted, the connection just closes.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        if closing { return }
+        if nextRequest == nextResponse {
+            write(context: context, .json(Array(#"{"error":"malformed HTTP request"}"#.utf8), status: .badRequest), keepAlive: false)
+        } else {
+            context.close(promise: nil)
+        }
+        closing = true
+        ready.removeAll()
+    }
+
     /// The peer's IP address, for logs and the console's sign-in limit.
     static func remote(_ context: ChannelHandlerContext) -> String {
         context.channel.remoteAddress?.ipAddress ?? ""
