@@ -41,7 +41,7 @@ final class Publisher: @unchecked Sendable {
     private(set) var failedPublications = 0
     private(set) var statusCounts: [Int: Int] = [:]
     /// Request round trips, microseconds.
-    private(set) var rtt = LoopStats.newHistogram()
+    private(set) var rtt = LoopCounters.newHistogram()
     private(set) var startedAt: UInt64 = 0
     private(set) var stoppedAt: UInt64 = 0
     private var inFlight = 0

@@ -16,7 +16,7 @@ final class ChurnDriver: @unchecked Sendable {
     private(set) var cycles = 0
     private(set) var failures = 0
     /// Connect → publication received, microseconds.
-    private(set) var cycleTime = LoopStats.newHistogram()
+    private(set) var cycleTime = LoopCounters.newHistogram()
     private(set) var startedAt: UInt64 = 0
     private(set) var stoppedAt: UInt64 = 0
 
@@ -116,14 +116,14 @@ extension Runner {
             r.cycleP50Ms = ms(hist.valueAtPercentile(50))
             r.cycleP99Ms = ms(hist.valueAtPercentile(99))
         }
-        r.delivered = snap.delivered
-        r.duplicated = snap.duplicates
-        fillLatency(&r, snap.latency)
+        r.delivered = snap.counters.delivered
+        r.duplicated = snap.counters.duplicates
+        fillLatency(&r, snap.counters.latency)
         fillUsage(&r, from: before, to: after)
         r.serverRssConnectedKiB = after.rss
         r.opsName = "connect cycles"
         if r.serverCpuSeconds > 0 { r.opsPerServerCpuSecond = (Double(cycles) / r.serverCpuSeconds).rounded() }
-        for (k, v) in snap.failureReasons { r.failureReasons[k] = v }
+        for (k, v) in snap.counters.failureReasons { r.failureReasons[k] = v }
         try await loops[0].submit { pool.close() }.get()
         try await Task.sleep(nanoseconds: 2_500_000_000)  // let the last closes finish
     }

@@ -45,7 +45,7 @@ extension Runner {
         let hardDeadline = monotonicNanos() + 60_000_000_000
         while true {
             var delivered = 0
-            for s in stats { delivered += try await s.loop.submit { s.delivered + s.duplicates }.get() }
+            for s in stats { delivered += try await s.loop.submit { s.counters.delivered + s.counters.duplicates }.get() }
             let now = monotonicNanos()
             if delivered >= expected || now > hardDeadline || now - lastChange > 3_000_000_000 { break }
             if delivered != last { last = delivered; lastChange = now }
@@ -66,15 +66,15 @@ extension Runner {
         r.publishRttP50Ms = round3(pub.6 / 1000)
         r.publishRttP99Ms = round3(pub.7 / 1000)
         r.expectedDeliveries = expected
-        r.delivered = snap.delivered
+        r.delivered = snap.counters.delivered
         r.lost = snap.lost
-        r.duplicated = snap.duplicates
-        let windowEnd = snap.lastRx > before.time ? snap.lastRx : after.time
-        r.deliveredPerSecond = round1(Double(snap.delivered) / max(1e-9, Double(windowEnd - before.time) / 1e9))
-        fillLatency(&r, snap.latency)
+        r.duplicated = snap.counters.duplicates
+        let windowEnd = snap.counters.lastRx > before.time ? snap.counters.lastRx : after.time
+        r.deliveredPerSecond = round1(Double(snap.counters.delivered) / max(1e-9, Double(windowEnd - before.time) / 1e9))
+        fillLatency(&r, snap.counters.latency)
         fillUsage(&r, from: before, to: after, windowEnd: windowEnd)
         r.opsName = "deliveries"
-        if r.serverCpuSeconds > 0 { r.opsPerServerCpuSecond = (Double(snap.delivered) / r.serverCpuSeconds).rounded() }
+        if r.serverCpuSeconds > 0 { r.opsPerServerCpuSecond = (Double(snap.counters.delivered) / r.serverCpuSeconds).rounded() }
         fillConnectionEnds(&r, snap)
         if let rate = spec.rate, let pps = r.publicationsPerSecond {
             let target = pattern == .broadcast && !builder.canBroadcast ? rate * Double(m) : rate * (pattern == .broadcast ? Double(m) : 1)

@@ -92,12 +92,12 @@ final class Runner: @unchecked Sendable {
         }
         let secs = Double(monotonicNanos() - t0) / 1e9
         let snap = try await StatsSnapshot.take(stats, publishedPerChannel: nil)
-        r.connected = snap.ready
-        r.connectFailures = snap.failed
-        r.failureReasons = Dictionary(uniqueKeysWithValues: snap.failureReasons.map { ($0.key, $0.value) })
+        r.connected = snap.counters.ready
+        r.connectFailures = snap.counters.failed
+        r.failureReasons = Dictionary(uniqueKeysWithValues: snap.counters.failureReasons.map { ($0.key, $0.value) })
         r.connectSeconds = round3(secs)
-        r.connectsPerSecond = round1(Double(snap.ready) / secs)
-        log("  \(snap.ready)/\(count) subscribers ready in \(String(format: "%.2f", secs)) s (\(snap.failed) failed)")
+        r.connectsPerSecond = round1(Double(snap.counters.ready) / secs)
+        log("  \(snap.counters.ready)/\(count) subscribers ready in \(String(format: "%.2f", secs)) s (\(snap.counters.failed) failed)")
     }
 
     /// Politely closes every subscriber and waits (≤ 15 s) until all are closed.
@@ -160,10 +160,10 @@ final class Runner: @unchecked Sendable {
     }
 
     func fillConnectionEnds(_ r: inout ScenarioResult, _ snap: StatsSnapshot) {
-        r.unexpectedCloses = snap.unexpectedCloses
-        r.closeCodes = Dictionary(uniqueKeysWithValues: snap.closeCodes.map { (String($0.key), $0.value) })
-        for (k, v) in snap.failureReasons { r.failureReasons[k] = v }
-        if snap.unexpectedCloses > 0 { r.notes.append("\(snap.unexpectedCloses) connections closed by the server mid-run") }
+        r.unexpectedCloses = snap.counters.unexpectedCloses
+        r.closeCodes = Dictionary(uniqueKeysWithValues: snap.counters.closeCodes.map { (String($0.key), $0.value) })
+        for (k, v) in snap.counters.failureReasons { r.failureReasons[k] = v }
+        if snap.counters.unexpectedCloses > 0 { r.notes.append("\(snap.counters.unexpectedCloses) connections closed by the server mid-run") }
     }
 }
 

@@ -47,7 +47,7 @@ final class SubState: @unchecked Sendable {
     func publication(seq: UInt64, ts: UInt64, now: UInt64) {
         if seq < nextSeq {
             if holes.remove(seq) == nil {
-                stats.duplicates += 1
+                stats.counters.duplicates += 1
                 return
             }
             count(ts: ts, now: now)
@@ -65,7 +65,7 @@ final class SubState: @unchecked Sendable {
         }
         let bit: UInt64 = 1 << d
         if window & bit != 0 {
-            stats.duplicates += 1
+            stats.counters.duplicates += 1
             return
         }
         window |= bit
@@ -79,12 +79,12 @@ final class SubState: @unchecked Sendable {
     @inline(__always)
     private func count(ts: UInt64, now: UInt64) {
         received += 1
-        stats.delivered += 1
+        stats.counters.delivered += 1
         stats.deliveredTotal.wrappingIncrement(ordering: .relaxed)
-        if stats.firstRx == 0 { stats.firstRx = now }
-        stats.lastRx = now
+        if stats.counters.firstRx == 0 { stats.counters.firstRx = now }
+        stats.counters.lastRx = now
         let us = now > ts ? (now - ts) / 1000 : 0
-        stats.latency.record(max(us, 1))
+        stats.counters.latency.record(max(us, 1))
         onPublication?(self)
     }
 
@@ -94,7 +94,7 @@ final class SubState: @unchecked Sendable {
         readyAt = monotonicNanos()
         deadline?.cancel()
         deadline = nil
-        stats.ready += 1
+        stats.counters.ready += 1
         onReady?(self)
     }
 
@@ -102,7 +102,7 @@ final class SubState: @unchecked Sendable {
     func fail(_ reason: String) {
         switch phase {
         case .failed, .closed, .closing: return
-        case .ready: stats.unexpectedCloses += 1
+        case .ready: stats.counters.unexpectedCloses += 1
         default: stats.noteFailure(reason)
         }
         phase = .failed
@@ -115,10 +115,10 @@ final class SubState: @unchecked Sendable {
     /// The channel went inactive (or never became active).
     func finish() {
         guard phase != .closed else { return }
-        if phase == .ready { stats.unexpectedCloses += 1 }
+        if phase == .ready { stats.counters.unexpectedCloses += 1 }
         else if phase != .closing && phase != .failed { stats.noteFailure("closed during setup") }
         phase = .closed
-        stats.closed += 1
+        stats.counters.closed += 1
         deadline?.cancel()
         deadline = nil
         let end = onEnd

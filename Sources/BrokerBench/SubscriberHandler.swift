@@ -77,7 +77,7 @@ final class SubscriberHandler: ChannelInboundHandler, RemovableChannelHandler {
             var d = frame.data
             let code = d.readInteger(as: UInt16.self) ?? 1005
             if state.phase != .closing {
-                state.stats.closeCodes[code, default: 0] += 1
+                state.stats.counters.closeCodes[code, default: 0] += 1
                 var b = context.channel.allocator.buffer(capacity: 2)
                 b.writeInteger(code == 1005 ? 1000 : code)
                 let reply = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: b)
@@ -131,7 +131,7 @@ final class SubscriberHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func pong(context: ChannelHandlerContext, count: Int) {
         for _ in 0..<count { send(context: context, "{}") }
-        state.stats.pongs += count
+        state.stats.counters.pongs += count
     }
 
     private func send(context: ChannelHandlerContext, _ text: String) {
