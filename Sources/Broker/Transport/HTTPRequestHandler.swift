@@ -51,6 +51,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A response said `Connection: close`: nothing after it is answered.
     private var closing = false
     private var flushScheduled = false
+    private var removed = false
 
     /// A connection that sends nothing for this long while no request is open is closed (no slowloris).
     /// Kept here rather than in NIO's IdleStateHandler, which would sit on every read and write.
@@ -69,6 +70,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        removed = true
         idleCheck?.cancel()
         idleCheck = nil
     }
@@ -166,7 +168,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         flushScheduled = true
         context.eventLoop.assumeIsolated().execute {
             self.flushScheduled = false
-            context.flush()
+            // A stream may have taken the connection over meanwhile (this handler left the pipeline).
+            if self.removed { context.channel.flush() } else { context.flush() }
         }
     }
 
