@@ -21,33 +21,33 @@ public final class LoopHub: @unchecked Sendable {
 
     // MARK: Subscribers
 
+    // The lists are changed in place in the map: a copy taken out and put back would share its storage
+    // with the map while it changes, so every subscribe and unsubscribe would copy the channel's whole
+    // list (quadratic for 10,000 subscribers joining one channel).
+
     func add(_ sub: Subscription) {
         eventLoop.assertInEventLoop()
-        var list = channels[sub.channel] ?? []
-        let first = list.isEmpty
-        sub.hubIndex = list.count
-        list.append(sub)
-        channels[sub.channel] = list
+        let count = channels[sub.channel]?.count ?? 0
+        sub.hubIndex = count
+        channels[sub.channel, default: []].append(sub)
         if sub.delta { hub.deltaBases.subscriberAdded(sub.channel) }
-        if first { hub.loopAdded(index, channel: sub.channel) }
+        if count == 0 { hub.loopAdded(index, channel: sub.channel) }
     }
 
     func remove(_ sub: Subscription) {
         eventLoop.assertInEventLoop()
-        guard var list = channels[sub.channel], sub.hubIndex >= 0, sub.hubIndex < list.count, list[sub.hubIndex] === sub else { return }
         let i = sub.hubIndex
-        let last = list.removeLast()
-        if i < list.count {
-            list[i] = last
+        guard let count = channels[sub.channel]?.count, i >= 0, i < count, channels[sub.channel]?[i] === sub else { return }
+        // Swap-remove: the last subscriber takes this one's place.
+        if let last = channels[sub.channel]?.removeLast(), i < count - 1 {
+            channels[sub.channel]?[i] = last
             last.hubIndex = i
         }
         sub.hubIndex = -1
         if sub.delta { hub.deltaBases.subscriberRemoved(sub.channel) }
-        if list.isEmpty {
+        if count == 1 {
             channels[sub.channel] = nil
             hub.loopRemoved(index, channel: sub.channel)
-        } else {
-            channels[sub.channel] = list
         }
     }
 

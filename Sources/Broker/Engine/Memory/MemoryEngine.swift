@@ -117,8 +117,10 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
     }
 
     /// The channel's stream, or a new one under a fresh epoch when there is none or its meta expired.
+    /// The stream is taken out of the shard (the caller puts it back): while the map still held it, the
+    /// caller's first change would copy every stored publication.
     private func liveStream(_ shard: inout Shard, channel: String, now: Int64, metaTTL: Duration) -> HistoryStream {
-        if var s = shard.streams[channel], s.metaExpireAt > now {
+        if var s = shard.streams.removeValue(forKey: channel), s.metaExpireAt > now {
             s.expire(now: now)
             return s
         }
