@@ -844,3 +844,49 @@ def wait_until(fn: Callable[[], Any], timeout: float = 3.0, interval: float = 0.
         if time.monotonic() >= deadline:
             raise AssertionError(f"condition not met within {timeout}s: {desc or fn} (last value: {value!r})")
         time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------
+# Raw HTTP/1.1 on one connection (pipelining, malformed requests)
+# ---------------------------------------------------------------------------
+
+
+def raw_http(broker, payload: bytes, expect: int, timeout: float = 5.0):
+    """Sends `payload` (one or more requests) on one connection and reads `expect` responses
+    (or until the server closes). Returns ([(status, headers, body_json)], closed)."""
+    sock = socket.create_connection((LOOPBACK, broker.port), timeout=timeout)
+    sock.sendall(payload)
+    buf = b""
+    out = []
+    closed = False
+    while len(out) < expect:
+        head_end = buf.find(b"\r\n\r\n")
+        if head_end >= 0:
+            head = buf[:head_end].decode()
+            lines = head.split("\r\n")
+            headers = {k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:])}
+            length = int(headers.get("content-length", "0"))
+            if len(buf) >= head_end + 4 + length:
+                body = buf[head_end + 4 : head_end + 4 + length]
+                out.append((int(lines[0].split()[1]), headers, json.loads(body) if body else None))
+                buf = buf[head_end + 4 + length :]
+                continue
+        if closed:
+            break
+        chunk = sock.recv(65536)
+        if not chunk:
+            closed = True
+        buf += chunk
+    sock.close()
+    return out, closed
+
+
+def api_request(broker, method: str, body: dict, close: bool = False) -> bytes:
+    data = json.dumps(body).encode()
+    head = (
+        f"POST /api/{method} HTTP/1.1\r\nHost: x\r\nX-API-Key: {broker.api_key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+    )
+    if close:
+        head += "Connection: close\r\n"
+    return head.encode() + b"\r\n" + data

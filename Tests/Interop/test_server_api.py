@@ -30,11 +30,12 @@ from cent import (
 )
 
 from conftest import (
-    LOOPBACK,
+    api_request,
     eventually,
     http_session,
     make_token,
     raw_clients,
+    raw_http,
     raw_connected,
     run,
     uid,
@@ -68,61 +69,18 @@ def test_publish_with_history_returns_offset_and_epoch(broker, api):
     assert body == {"result": {"offset": 3, "epoch": r1.epoch}}
 
 
-def _raw_http(broker, payload: bytes, expect: int, timeout: float = 5.0):
-    """Sends `payload` (one or more requests) on one connection and reads `expect` responses
-    (or until the server closes). Returns [(status, headers, body_json)]."""
-    import socket
-
-    sock = socket.create_connection((LOOPBACK, broker.port), timeout=timeout)
-    sock.sendall(payload)
-    buf = b""
-    out = []
-    closed = False
-    while len(out) < expect:
-        head_end = buf.find(b"\r\n\r\n")
-        if head_end >= 0:
-            head = buf[:head_end].decode()
-            lines = head.split("\r\n")
-            headers = {k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:])}
-            length = int(headers.get("content-length", "0"))
-            if len(buf) >= head_end + 4 + length:
-                body = buf[head_end + 4 : head_end + 4 + length]
-                out.append((int(lines[0].split()[1]), headers, json.loads(body) if body else None))
-                buf = buf[head_end + 4 + length :]
-                continue
-        if closed:
-            break
-        chunk = sock.recv(65536)
-        if not chunk:
-            closed = True
-        buf += chunk
-    sock.close()
-    return out, closed
-
-
-def _api_request(broker, method: str, body: dict, close: bool = False) -> bytes:
-    data = json.dumps(body).encode()
-    head = (
-        f"POST /api/{method} HTTP/1.1\r\nHost: x\r\nX-API-Key: {broker.api_key}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
-    )
-    if close:
-        head += "Connection: close\r\n"
-    return head.encode() + b"\r\n" + data
-
-
 def test_pipelined_requests_are_answered_in_order(broker):
     # Publishes on the memory engine are answered at once, history goes through a task:
     # the answers must still come back in the order the requests were sent.
     ch = "chat:pipe-" + uid()
     reqs = [
-        _api_request(broker, "publish", {"channel": ch, "data": {"n": 1}}),
-        _api_request(broker, "history", {"channel": ch, "limit": -1}),
-        _api_request(broker, "publish", {"channel": ch, "data": {"n": 2}}),
-        _api_request(broker, "info", {}),
-        _api_request(broker, "publish", {"channel": ch, "data": {"n": 3}}),
+        api_request(broker, "publish", {"channel": ch, "data": {"n": 1}}),
+        api_request(broker, "history", {"channel": ch, "limit": -1}),
+        api_request(broker, "publish", {"channel": ch, "data": {"n": 2}}),
+        api_request(broker, "info", {}),
+        api_request(broker, "publish", {"channel": ch, "data": {"n": 3}}),
     ]
-    responses, _ = _raw_http(broker, b"".join(reqs), expect=5)
+    responses, _ = raw_http(broker, b"".join(reqs), expect=5)
     assert [r[0] for r in responses] == [200] * 5
     bodies = [r[2]["result"] for r in responses]
     assert bodies[0]["offset"] == 1
@@ -136,19 +94,19 @@ def test_more_pipelined_requests_than_are_served_at_once(broker):
     # 40 requests in one write: more than the connection answers at a time, so reading
     # pauses and resumes; every one is answered, in order.
     ch = "chat:pipe-many-" + uid()
-    reqs = [_api_request(broker, "publish", {"channel": ch, "data": {"n": i}}) for i in range(40)]
-    responses, _ = _raw_http(broker, b"".join(reqs), expect=40)
+    reqs = [api_request(broker, "publish", {"channel": ch, "data": {"n": i}}) for i in range(40)]
+    responses, _ = raw_http(broker, b"".join(reqs), expect=40)
     assert [r[2]["result"]["offset"] for r in responses] == list(range(1, 41))
 
 
 def test_nothing_is_answered_after_connection_close(broker):
     ch = "chat:pipe-close-" + uid()
     reqs = [
-        _api_request(broker, "publish", {"channel": ch, "data": {"n": 1}}),
-        _api_request(broker, "publish", {"channel": ch, "data": {"n": 2}}, close=True),
-        _api_request(broker, "publish", {"channel": ch, "data": {"n": 3}}),
+        api_request(broker, "publish", {"channel": ch, "data": {"n": 1}}),
+        api_request(broker, "publish", {"channel": ch, "data": {"n": 2}}, close=True),
+        api_request(broker, "publish", {"channel": ch, "data": {"n": 3}}),
     ]
-    responses, closed = _raw_http(broker, b"".join(reqs), expect=3)
+    responses, closed = raw_http(broker, b"".join(reqs), expect=3)
     assert closed
     assert [r[2]["result"]["offset"] for r in responses] == [1, 2]
     assert responses[1][1].get("connection") == "close"
@@ -156,14 +114,14 @@ def test_nothing_is_answered_after_connection_close(broker):
 
 def test_malformed_http_gets_400_and_a_close(broker):
     # Asking for one answer more than can come makes the reader wait for the close.
-    responses, closed = _raw_http(broker, b"POST /api/publish HTTP/1.1\r\nHost x\r\n\r\n", expect=2)
+    responses, closed = raw_http(broker, b"POST /api/publish HTTP/1.1\r\nHost x\r\n\r\n", expect=2)
     assert closed
     assert len(responses) == 1 and responses[0][0] == 400
     assert responses[0][1].get("connection") == "close"
     # An answered request, then garbage on the same connection: the answer stands, then 400.
     ch = "chat:pipe-bad-" + uid()
-    good = _api_request(broker, "publish", {"channel": ch, "data": {"n": 1}})
-    responses, closed = _raw_http(broker, good + b"\x00\x01 nonsense\r\n\r\n", expect=3)
+    good = api_request(broker, "publish", {"channel": ch, "data": {"n": 1}})
+    responses, closed = raw_http(broker, good + b"\x00\x01 nonsense\r\n\r\n", expect=3)
     assert closed
     assert responses[0][0] == 200 and responses[0][2]["result"]["offset"] == 1
     assert [r[0] for r in responses[1:]] in ([400], [])

@@ -19,7 +19,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from conftest import LOOPBACK, base_config, deep_merge, make_token, run, start_broker, uid
+from conftest import LOOPBACK, api_request, base_config, deep_merge, make_token, raw_http, run, start_broker, uid
 
 SSE = "/connection/uni_sse"
 HTTP_STREAM = "/connection/uni_http_stream"
@@ -178,6 +178,18 @@ def presence_clients(b, channel: str) -> List[str]:
 # ---------------------------------------------------------------------------
 # uni_sse
 # ---------------------------------------------------------------------------
+
+
+def test_a_stream_pipelined_behind_an_open_request_is_refused(uni):
+    # `history` runs as a task, so it is still open when the SSE request behind it arrives in the same
+    # read: the stream cannot take the connection over; the earlier answer stands, then 400 and a close.
+    ch = "chat:uni-pipe-" + uid()
+    stream = f"GET {SSE}?cf_connect=%7B%7D HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    responses, closed = raw_http(uni, api_request(uni, "history", {"channel": ch}) + stream, expect=3)
+    assert closed
+    assert [r[0] for r in responses] == [200, 400]
+    assert responses[0][2]["result"]["epoch"]  # the history answer (chat keeps history)
+    assert "pipelined" in responses[1][2]["error"]
 
 
 def test_sse_connect_push_publication_ping_and_api_disconnect(uni):

@@ -100,10 +100,11 @@ public protocol PubSubEngine: Sendable {
     /// Hands `message` to the sink of every node sharing this engine, this one included. Best effort:
     /// control messages carry server-API actions, heartbeats and surveys, never publications.
     func publishControl(_ message: [UInt8]) async throws
-    /// True when `publishImmediately` publishes: the engine never waits (the in-process memory engine),
-    /// so the server API can answer a publish on the event loop that read it, without a task.
-    var publishesImmediately: Bool { get }
-    /// `publish` without suspending; only called when `publishesImmediately`.
+}
+
+/// An engine whose `publish` never waits (the in-process memory engine): the server API answers a
+/// publish on the event loop that read it, without a task.
+public protocol ImmediatePublishing: Sendable {
     func publishImmediately(channel: String, publication: Publication, options: PublishOptions) throws -> PublishResult
 }
 
@@ -145,10 +146,4 @@ public struct EngineHealth: Sendable, Equatable {
 extension PubSubEngine {
     /// False while the engine cannot serve (e.g. a Redis shard is unreachable).
     public func isHealthy() async -> Bool { await health().isHealthy }
-
-    public var publishesImmediately: Bool { false }
-
-    public func publishImmediately(channel: String, publication: Publication, options: PublishOptions) throws -> PublishResult {
-        preconditionFailure("publishImmediately called on an engine that waits; check publishesImmediately")
-    }
 }

@@ -14,6 +14,8 @@ public final class Node: Sendable {
     public let config: BrokerConfig
     public let rules: ChannelRules
     public let engine: any PubSubEngine
+    /// The engine, when it publishes without waiting (found once here, not cast per request).
+    public let immediatePublisher: (any ImmediatePublishing)?
     public let presenceEngine: any PresenceEngine
     public let hub: Hub
     public let connectionTokens: TokenVerifier
@@ -41,6 +43,7 @@ public final class Node: Sendable {
         self.config = config
         self.rules = ChannelRules(config: config.channel)
         self.engine = engine
+        self.immediatePublisher = engine as? any ImmediatePublishing
         self.presenceEngine = engine
         self.clock = clock
         self.logger = logger

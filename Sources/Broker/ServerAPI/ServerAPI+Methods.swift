@@ -17,13 +17,13 @@ extension ServerAPI {
         return ServerAPI.encodePublishResult(result)
     }
 
-    /// `publish` on an engine that ``PubSubEngine/publishesImmediately``, without suspending.
-    func publishImmediately(_ request: JSONValue) throws(APIError) -> [UInt8] {
+    /// `publish` on an engine that never waits, without suspending.
+    func publishImmediately(_ request: JSONValue, on engine: any ImmediatePublishing) throws(APIError) -> [UInt8] {
         let r = try APIRequestReader(request)
         do {
             let channel = try r.required("channel")
             let (publication, options) = try publication(channel: channel, r)
-            let result = try node.engine.publishImmediately(channel: channel, publication: publication, options: options)
+            let result = try engine.publishImmediately(channel: channel, publication: publication, options: options)
             return ServerAPI.encodePublishResult(result)
         } catch {
             throw APIError.from(error)

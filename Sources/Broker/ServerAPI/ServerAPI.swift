@@ -35,13 +35,13 @@ public final class ServerAPI: Sendable {
     /// A publish answered on the calling thread when the engine publishes without waiting; nil for
     /// every other request, which goes through ``handleHTTP(method:headers:query:body:)``.
     func handleHTTPImmediately(method: String, headers: HTTPHeaders, query: String, body: [UInt8]) -> HTTPResponse? {
-        guard method == "publish", node.engine.publishesImmediately else { return nil }
+        guard method == "publish", let engine = node.immediatePublisher else { return nil }
         switch accept(method: method, headers: headers, query: query, body: body) {
         case .answered(let response):
             return response
         case .call(let call):
             do {
-                return call.answer(try publishImmediately(call.request))
+                return call.answer(try publishImmediately(call.request, on: engine))
             } catch {
                 node.metrics.apiErrors.increment()
                 return call.answer(error)

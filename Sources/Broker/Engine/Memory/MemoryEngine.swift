@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 /// Channels are spread over shards, each behind its own lock, so publishes to different channels
 /// rarely contend. Delivery to the sink happens inside the channel's shard lock, right after the
 /// append, which is what keeps every channel's deliveries in offset order.
-public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendable {
+public final class MemoryEngine: PubSubEngine, PresenceEngine, ImmediatePublishing, @unchecked Sendable {
     private struct IdempotentResult {
         var result: PublishResult
         var expiresAt: Int64
@@ -79,8 +79,6 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, @unchecked Sendab
     public func publish(channel: String, publication: Publication, options: PublishOptions) async throws -> PublishResult {
         publishNow(channel: channel, publication: publication, options: options)
     }
-
-    public var publishesImmediately: Bool { true }
 
     public func publishImmediately(channel: String, publication: Publication, options: PublishOptions) throws -> PublishResult {
         publishNow(channel: channel, publication: publication, options: options)
