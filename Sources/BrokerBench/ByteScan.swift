@@ -86,6 +86,13 @@ enum ByteScan {
         return memchr(base, 0x0A, p.count) != nil
     }
 
+    /// The status code of an HTTP response head (`HTTP/1.1 101 ...`), or 0 when it is not one.
+    static func statusCode(_ p: UnsafeRawBufferPointer) -> Int {
+        let prefix = Array("HTTP/1.".utf8)
+        guard p.count >= 12, prefix.indices.allSatisfy({ p[$0] == prefix[$0] }), p[8] == 0x20 else { return 0 }
+        return number(p, at: 9).map { Int($0.0) } ?? 0
+    }
+
     /// Whether `p` contains `needle` (setup replies only; not the hot path).
     static func contains(_ p: UnsafeRawBufferPointer, _ needle: String) -> Bool {
         find(Array(needle.utf8), in: p, from: 0) != nil

@@ -151,18 +151,16 @@ final class HTTPPool: @unchecked Sendable {
     }
 
     let loop: EventLoop
-    let host: String
-    let port: Int
+    let address: SocketAddress
     private(set) var connections: [HTTPConnection] = []
     private var queue: [Request] = []
     private var queueHead = 0
     private var closed = false
     private(set) var connectFailures = 0
 
-    init(loop: EventLoop, host: String, port: Int) {
+    init(loop: EventLoop, endpoint: Endpoint) {
         self.loop = loop
-        self.host = host
-        self.port = port
+        self.address = endpoint.address
     }
 
     var queued: Int { queue.count - queueHead }
@@ -188,7 +186,7 @@ final class HTTPPool: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(conn) }
             }
-            .connect(host: host, port: port)
+            .connect(to: address)
             .map { _ in self.pump() }
             .flatMapErrorThrowing { error in
                 self.connectFailures += 1

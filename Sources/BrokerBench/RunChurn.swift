@@ -91,7 +91,7 @@ extension Runner {
         let channels = channelNames(spec.concurrency, tag: "w")
         r.channels = channels.count
         r.serverRssBeforeKiB = ProcStats.rssKiB(pids: server.pids)
-        let pool = HTTPPool(loop: loops[0], host: server.api.host, port: server.api.port)
+        let pool = HTTPPool(loop: loops[0], endpoint: server.api)
         try await loops[0].submit { pool.open(count: min(spec.concurrency, 16)) }.get().get()
         var connector = WebSocketConnector(server: server)
         connector.setupTimeout = .seconds(5)

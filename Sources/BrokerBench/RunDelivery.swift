@@ -24,7 +24,7 @@ extension Runner {
         }
         try await Task.sleep(nanoseconds: 500_000_000)
 
-        let pool = HTTPPool(loop: loops[0], host: server.api.host, port: server.api.port)
+        let pool = HTTPPool(loop: loops[0], endpoint: server.api)
         try await loops[0].submit { pool.open(count: spec.pubConns) }.get().get()
         let builder = RequestBuilder(server: server, payload: payload, channels: channels)
         let pattern: Publisher.Pattern = spec.kind == .fanout ? .single : (spec.mode == .broadcast ? .broadcast : .roundRobin)

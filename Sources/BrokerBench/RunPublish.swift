@@ -6,7 +6,7 @@ extension Runner {
         r.channels = channels.count
         r.rate = "max"
         r.serverRssBeforeKiB = ProcStats.rssKiB(pids: server.pids)
-        let pool = HTTPPool(loop: loops[0], host: server.api.host, port: server.api.port)
+        let pool = HTTPPool(loop: loops[0], endpoint: server.api)
         try await loops[0].submit { pool.open(count: spec.concurrency) }.get().get()
         let builder = RequestBuilder(server: server, payload: payload, channels: channels)
         let config = Publisher.Config(pattern: .roundRobin, rate: nil, duration: spec.duration,

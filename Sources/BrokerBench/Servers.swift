@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The protocol family of a server under test.
 enum Target: String, Sendable, CaseIterable {
     /// Centrifugo v6 client protocol (JSON over WebSocket: connect with a token, then subscribe) and server API.
@@ -10,6 +12,9 @@ struct Endpoint: Sendable, CustomStringConvertible {
     var host: String
     var port: Int
     var path: String
+    /// Resolved once: connecting by host name would run the resolver and Happy Eyeballs for every connection,
+    /// which cost the generator more CPU per connect than the rest of the handshake.
+    var address: SocketAddress
 
     /// Parses `scheme://host:port/path`; a missing port means 80, a missing path means `defaultPath`.
     init(parsing url: String, defaultPath: String) throws {
@@ -27,6 +32,11 @@ struct Endpoint: Sendable, CustomStringConvertible {
             port = 80
         }
         self.path = path.isEmpty || path == "/" ? defaultPath : String(path)
+        do {
+            address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        } catch {
+            throw BenchError.usage("cannot resolve \(host) in \(url): \(error)")
+        }
     }
 
     var description: String { "\(host):\(port)\(path)" }

@@ -1,8 +1,8 @@
 import NIOCore
 import NIOWebSocket
 
-/// The WebSocket side of one subscriber, added after the upgrade. For Centrifugo it sends `connect` (with a token)
-/// then `subscribe`, answers `{}` pings with `{}`; for nchan the subscription exists once the upgrade is done.
+/// The WebSocket side of one subscriber, from the end of the handshake (`WebSocketHandshakeDone`). For Centrifugo it
+/// sends `connect` (with a token) then `subscribe`, answers `{}` pings with `{}`; for nchan the subscription exists once the upgrade is done.
 /// Publication frames are scanned in place for `"seq":`/`"ts":` (see `ByteScan`); nothing is decoded as JSON.
 final class SubscriberHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
@@ -21,7 +21,7 @@ final class SubscriberHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.token = token
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    private func handshakeDone(context: ChannelHandlerContext) {
         state.phase = .upgraded
         switch target {
         case .nchan:
@@ -46,6 +46,8 @@ final class SubscriberHandler: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let e = event as? CloseRequest {
             beginClose(context: context, code: e.code)
+        } else if event is WebSocketHandshakeDone {
+            handshakeDone(context: context)
         } else {
             context.fireUserInboundEventTriggered(event)
         }

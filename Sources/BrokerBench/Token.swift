@@ -10,6 +10,13 @@ enum Token {
         return signingInput + "." + base64url(Array(mac))
     }
 
+    /// Standard base64 with padding (the WebSocket handshake's key and accept values).
+    static func base64(_ bytes: [UInt8]) -> String {
+        let url = base64url(bytes)
+        let standard = String(url.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+        return standard + String(repeating: "=", count: (4 - standard.count % 4) % 4)
+    }
+
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     static func base64url(_ bytes: [UInt8]) -> String {

@@ -1,14 +1,29 @@
+import Crypto
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 
-/// Opens subscriber connections: TCP connect, HTTP/1.1 upgrade with `NIOWebSocketClientUpgrader` (the old-style
-/// `HTTPClientUpgradeHandler`, which can be set up synchronously in the channel initializer), then
-/// `SubscriberHandler`. Each attempt has a deadline covering connect + upgrade + subscribe.
+/// Opens subscriber connections: TCP connect to the resolved address, the WebSocket opening handshake
+/// (`WebSocketClientHandshake`), then `SubscriberHandler`. Each attempt has a deadline covering connect +
+/// upgrade + subscribe.
+///
+/// The generator must open connections faster than any server under test accepts them, so the handshake
+/// does not use NIO's HTTP client and upgrade handlers: their encoders, parser and the handler removals of the
+/// upgrade cost more generator CPU per connection than the server spends on it.
 struct WebSocketConnector: Sendable {
     let server: ServerSpec
     var setupTimeout: TimeAmount = .seconds(30)
+    /// One random key per run: servers only echo its digest, and checking one precomputed answer is cheaper
+    /// than a SHA-1 per connection.
+    let key: String
+    let expectedAccept: String
+
+    init(server: ServerSpec) {
+        self.server = server
+        let raw = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        key = Token.base64(raw)
+        expectedAccept = Token.base64(Array(Insecure.SHA1.hash(data: Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8))))
+    }
 
     /// Starts one connection for `state` on `state.stats.loop`; completion is reported through `state`'s callbacks.
     func open(_ state: SubState, node: Int) {
@@ -17,8 +32,10 @@ struct WebSocketConnector: Sendable {
         let path = server.subscribePath(channel: state.channelName, node: node)
         let target = server.target
         let token = target == .centrifugo ? Token.make(user: state.user, secret: server.secret) : ""
-        let host = endpoint.host
-        let port = endpoint.port
+        let request =
+            "GET \(path) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\nOrigin: http://\(endpoint.host):\(endpoint.port)\r\n"
+            + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        let accept = expectedAccept
         state.deadline = loop.scheduleTask(in: setupTimeout) { state.fail("setup timeout") }
 
         ClientBootstrap(group: loop)
@@ -27,24 +44,15 @@ struct WebSocketConnector: Sendable {
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 state.channel = channel
-                let upgrader = NIOWebSocketClientUpgrader(
-                    maxFrameSize: 1 << 22,
-                    automaticErrorHandling: false,
-                    upgradePipelineHandler: { channel, _ in
-                        channel.eventLoop.makeCompletedFuture {
-                            _ = channel.pipeline.syncOperations.removeHandler(name: UpgradeRequestHandler.name)
-                            try channel.pipeline.syncOperations.addHandler(SubscriberHandler(state: state, target: target, token: token))
-                        }
-                    }
-                )
-                let config: NIOHTTPClientUpgradeConfiguration = (upgraders: [upgrader], completionHandler: { _ in })
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(withClientUpgrade: config)
-                    try channel.pipeline.syncOperations.addHandler(
-                        UpgradeRequestHandler(state: state, host: "\(host):\(port)", path: path), name: UpgradeRequestHandler.name)
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(WebSocketClientHandshake(state: state, request: request, expectedAccept: accept))
+                    try sync.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 22)))
+                    try sync.addHandler(WebSocketFrameEncoder())
+                    try sync.addHandler(SubscriberHandler(state: state, target: target, token: token))
                 }
             }
-            .connect(host: host, port: port)
+            .connect(to: endpoint.address)
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
@@ -56,48 +64,72 @@ struct WebSocketConnector: Sendable {
     }
 }
 
-/// Sends the upgrade request once connected and turns HTTP-level failures (a refused upgrade, a reset) into a
-/// setup failure. Removed when the upgrade succeeds.
-final class UpgradeRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
-    static let name = "bench-upgrade-request"
+/// Told to the handlers after the handshake when the server answered 101 with the right accept value.
+struct WebSocketHandshakeDone: Sendable {}
 
-    let state: SubState
-    let host: String
-    let path: String
+/// The client side of the opening handshake as bytes: sends the prepared GET when connected, collects the response
+/// head, and on a `101` with the expected `Sec-WebSocket-Accept` passes every later byte on to the frame decoder.
+/// It stays in the pipeline afterwards (one pass-through per read costs less than removing it). Any other status
+/// fails the attempt with that status.
+final class WebSocketClientHandshake: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
 
-    init(state: SubState, host: String, path: String) {
+    private let state: SubState
+    private let request: String
+    private let expectedAccept: String
+    private var head: ByteBuffer?
+    private var upgraded = false
+
+    private static let headEnd = Array("\r\n\r\n".utf8)
+    /// A response head longer than this is not a WebSocket handshake answer.
+    static let maxHeadBytes = 16 * 1024
+
+    init(state: SubState, request: String, expectedAccept: String) {
         self.state = state
-        self.host = host
-        self.path = path
+        self.request = request
+        self.expectedAccept = expectedAccept
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: host)
-        headers.add(name: "Origin", value: "http://\(host)")
-        headers.add(name: "Content-Length", value: "0")
-        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: request)), promise: nil)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // Only a non-101 response reaches here: the upgrade was refused.
-        if case .head(let head) = unwrapInboundIn(data) {
-            state.fail("upgrade refused: HTTP \(head.status.code)")
+        if upgraded {
+            context.fireChannelRead(data)
+            return
         }
+        var incoming = unwrapInboundIn(data)
+        if head == nil { head = incoming } else { head!.writeBuffer(&incoming) }
+        guard var buffer = head else { return }
+        let end = buffer.withUnsafeReadableBytes { ByteScan.find(Self.headEnd, in: $0, from: 0) }
+        guard let end else {
+            if buffer.readableBytes > Self.maxHeadBytes { refuse(context: context, "upgrade: response head too long") }
+            return
+        }
+        let response = buffer.readSlice(length: end + 4)!
+        head = nil
+        let (status, accepted) = response.withUnsafeReadableBytes { p in
+            (ByteScan.statusCode(p), ByteScan.contains(p, expectedAccept))
+        }
+        guard status == 101 else {
+            refuse(context: context, "upgrade refused: HTTP \(status)")
+            return
+        }
+        guard accepted else {
+            refuse(context: context, "upgrade: wrong Sec-WebSocket-Accept")
+            return
+        }
+        upgraded = true
+        context.fireUserInboundEventTriggered(WebSocketHandshakeDone())
+        if buffer.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(buffer)) }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        state.finish()
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        state.fail("upgrade: \(error)")
+    private func refuse(context: ChannelHandlerContext, _ reason: String) {
+        head = nil
+        state.fail(reason)
         context.close(promise: nil)
     }
 }

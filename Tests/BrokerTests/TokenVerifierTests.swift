@@ -85,20 +85,32 @@ private func outcome<T>(_ result: Result<T, TokenError>) -> Outcome {
     }
 }
 
+/// Verifies with the suspending call and, where it answers, checks that the immediate one agrees (so every
+/// test through these helpers covers both paths).
 private func connect(_ verifier: TokenVerifier, _ token: String, at time: Int64 = now) async -> Result<ConnectionClaims, TokenError> {
+    let result: Result<ConnectionClaims, TokenError>
     do {
-        return .success(try await verifier.verifyConnectionToken(token, now: time))
+        result = .success(try await verifier.verifyConnectionToken(token, now: time))
     } catch {
-        return .failure(error)
+        result = .failure(error)
     }
+    if let immediate = verifier.verifyConnectionTokenImmediately(token, now: time) {
+        #expect(immediate == result, "the immediate and the suspending verification disagree")
+    }
+    return result
 }
 
 private func subscribe(_ verifier: TokenVerifier, _ token: String, at time: Int64 = now) async -> Result<SubscriptionClaims, TokenError> {
+    let result: Result<SubscriptionClaims, TokenError>
     do {
-        return .success(try await verifier.verifySubscriptionToken(token, now: time))
+        result = .success(try await verifier.verifySubscriptionToken(token, now: time))
     } catch {
-        return .failure(error)
+        result = .failure(error)
     }
+    if let immediate = verifier.verifySubscriptionTokenImmediately(token, now: time) {
+        #expect(immediate == result, "the immediate and the suspending verification disagree")
+    }
+    return result
 }
 
 private func configError(_ config: TokenConfig, prefix: String = "client.token") -> ConfigError? {
@@ -111,6 +123,46 @@ private func configError(_ config: TokenConfig, prefix: String = "client.token")
 }
 
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+// MARK: - Without suspending
+
+@Suite struct TokenVerifierImmediateTests {
+    @Test("HS* tokens are verified without suspending, with the same claims", arguments: ["HS256", "HS384", "HS512"])
+    func hmacImmediately(alg: String) async throws {
+        let verifier = try hmacVerifier()
+        let token = hs(alg, #"{"sub":"42","exp":1700000100,"info":{"a":1}}"#, secret: "secret")
+        let immediate = try #require(verifier.verifyConnectionTokenImmediately(token, now: now))
+        #expect(immediate == .success(try await verifier.verifyConnectionToken(token, now: now)))
+        let sub = hs(alg, #"{"sub":"42","channel":"news"}"#, secret: "secret")
+        #expect(try #require(verifier.verifySubscriptionTokenImmediately(sub, now: now)).map(\.channel) == .success("news"))
+    }
+
+    @Test("Failures are decided without suspending too: bad signature, expiry, unsupported algorithm")
+    func hmacFailuresImmediately() throws {
+        let verifier = try hmacVerifier()
+        let forged = hs("HS256", #"{"sub":"42"}"#, secret: "other")
+        #expect(try outcome(#require(verifier.verifyConnectionTokenImmediately(forged, now: now))) == .invalid)
+        let expired = hs("HS256", #"{"sub":"42","exp":1600000000}"#, secret: "secret")
+        #expect(try outcome(#require(verifier.verifyConnectionTokenImmediately(expired, now: now))) == .expired)
+        let none = jws(header: header("none"), payload: #"{"sub":"42"}"#) { _ in [] }
+        #expect(try outcome(#require(verifier.verifyConnectionTokenImmediately(none, now: now))) == .invalid)
+    }
+
+    @Test("RS*/ES* tokens need the suspending call (keys are built or fetched in the background)")
+    func publicKeysNeedSuspension() async throws {
+        let verifier = try verifier(config(rsa: Keys.rsa.publicKey.pemRepresentation))
+        let token = rs("RS256", #"{"sub":"rsa-user"}"#, key: Keys.rsa)
+        #expect(verifier.verifyConnectionTokenImmediately(token, now: now) == nil)
+        #expect(try await verifier.verifyConnectionToken(token, now: now).user == "rsa-user")
+    }
+
+    @Test("With signatures not checked, any token is read without suspending")
+    func skippedSignatureImmediately() throws {
+        let verifier = try verifier(config(rsa: Keys.rsa.publicKey.pemRepresentation), skip: true)
+        let token = rs("RS256", #"{"sub":"7"}"#, key: Keys.otherRSA)
+        #expect(try #require(verifier.verifyConnectionTokenImmediately(token, now: now)).map(\.user) == .success("7"))
+    }
+}
 
 // MARK: - HMAC
 

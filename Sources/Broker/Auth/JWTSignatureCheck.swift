@@ -62,6 +62,21 @@ struct JWTSignatureCheck: Sendable {
         }
     }
 
+    /// ``verify(algorithm:keyID:signingInput:signature:now:)`` for what needs no suspension: HS* tokens and
+    /// refused algorithms. false (nothing checked) for RS*/ES*, whose keys are built or fetched in the background.
+    func verifyImmediately(algorithm: String, signingInput: ArraySlice<UInt8>, signature: [UInt8], now: Int64) throws(TokenError) -> Bool {
+        if let hash = TokenHMAC.Hash(algorithm: algorithm) {
+            try verifyHMAC(hash, algorithm: algorithm, signingInput: signingInput, signature: signature, now: now)
+            return true
+        }
+        switch algorithm {
+        case "RS256", "RS384", "RS512", "ES256", "ES384", "ES512":
+            return false
+        default:
+            throw .invalid("unsupported JWT algorithm \"\(algorithm)\"")
+        }
+    }
+
     /// The current secret first; the previous one (rotation) only while it is still valid.
     private func verifyHMAC(
         _ hash: TokenHMAC.Hash, algorithm: String, signingInput: ArraySlice<UInt8>, signature: [UInt8], now: Int64

@@ -43,69 +43,148 @@ public final class TokenVerifier: Sendable {
 
     /// `now` = unix seconds. user from `sub` or config.userIDClaim.
     public func verifyConnectionToken(_ token: String, now: Int64) async throws(TokenError) -> ConnectionClaims {
-        let jwt = try CompactJWT(token)
-        let reader = TokenClaimReader(jwt.claims)
-        let registered = try RegisteredTokenClaims(reader)
-        let channel = try reader.string("channel") ?? ""
-        let expireAt = try reader.integer("expire_at")
-        let info = try reader.payload(json: "info", base64: "b64info")
-        let channels = try reader.strings("channels") ?? []
-        let subs = try reader.subscriptions()
+        let read = try ReadConnectionToken(token)
+        try await checkSignature(read.jwt, now: now)
+        return try connectionClaims(read, now: now)
+    }
 
-        try await authenticate(jwt, registered, now: now)
-        guard channel.isEmpty else {
-            throw .claimsMismatch("connection token must not contain a channel claim, only subscription tokens can")
+    /// ``verifyConnectionToken(_:now:)`` without suspending, for the tokens whose signature can be checked on
+    /// the spot (HS*, or any when signatures are not checked); nil for one that needs public keys, which are
+    /// built or fetched in the background. Lets a connect be answered on its event loop without a task.
+    public func verifyConnectionTokenImmediately(_ token: String, now: Int64) -> Result<ConnectionClaims, TokenError>? {
+        do throws(TokenError) {
+            let read = try ReadConnectionToken(token)
+            guard try checkSignatureImmediately(read.jwt, now: now) else { return nil }
+            return .success(try connectionClaims(read, now: now))
+        } catch {
+            return .failure(error)
         }
-        try registered.checkTime(now: now)
-
-        var claims = ConnectionClaims()
-        claims.user = user(reader, registered)
-        claims.expiresAt = registered.expiresAtSeconds
-        claims.expireAt = expireAt.map { max($0, 0) }
-        claims.info = try info?.bytes()
-        claims.infoIsBinary = info?.isBinary ?? false
-        claims.channels = channels
-        claims.subs = try subs.map { (pending) throws(TokenError) in try pending.decoded() }
-        claims.meta = reader.rawJSON("meta")
-        return claims
     }
 
     public func verifySubscriptionToken(_ token: String, now: Int64) async throws(TokenError) -> SubscriptionClaims {
-        let jwt = try CompactJWT(token)
-        let reader = TokenClaimReader(jwt.claims)
-        let registered = try RegisteredTokenClaims(reader)
-        let channel = try reader.string("channel") ?? ""
-        let client = try reader.string("client") ?? ""
-        let expireAt = try reader.integer("expire_at")
-        let info = try reader.payload(json: "info", base64: "b64info")
-        let data = try reader.payload(json: "data", base64: "b64data")
-        let override = try reader.override()
+        let read = try ReadSubscriptionToken(token)
+        try await checkSignature(read.jwt, now: now)
+        return try subscriptionClaims(read, now: now)
+    }
 
-        try await authenticate(jwt, registered, now: now)
-        try registered.checkTime(now: now)
-        guard !channel.isEmpty else { throw .invalid("channel claim is required for subscription tokens") }
+    /// ``verifySubscriptionToken(_:now:)`` without suspending; nil when it needs to (see
+    /// ``verifyConnectionTokenImmediately(_:now:)``).
+    public func verifySubscriptionTokenImmediately(_ token: String, now: Int64) -> Result<SubscriptionClaims, TokenError>? {
+        do throws(TokenError) {
+            let read = try ReadSubscriptionToken(token)
+            guard try checkSignatureImmediately(read.jwt, now: now) else { return nil }
+            return .success(try subscriptionClaims(read, now: now))
+        } catch {
+            return .failure(error)
+        }
+    }
 
-        var claims = SubscriptionClaims()
-        claims.user = user(reader, registered)
-        claims.channel = channel
-        claims.client = client
-        claims.expiresAt = registered.expiresAtSeconds
-        claims.expireAt = expireAt.map { max($0, 0) }
-        claims.info = try info?.bytes()
-        claims.infoIsBinary = info?.isBinary ?? false
-        claims.data = try data?.bytes()
-        claims.dataIsBinary = data?.isBinary ?? false
-        claims.override = override
+    /// Step 1 for connection tokens: every claim read and type-checked.
+    private struct ReadConnectionToken {
+        let jwt: CompactJWT
+        let reader: TokenClaimReader
+        let registered: RegisteredTokenClaims
+        let channel: String
+        let expireAt: Int64?
+        let info: PayloadClaim?
+        let channels: [String]
+        let subs: [PendingTokenSubscription]
+
+        init(_ token: String) throws(TokenError) {
+            jwt = try CompactJWT(token)
+            reader = TokenClaimReader(jwt.claims)
+            registered = try RegisteredTokenClaims(reader)
+            channel = try reader.string("channel") ?? ""
+            expireAt = try reader.integer("expire_at")
+            info = try reader.payload(json: "info", base64: "b64info")
+            channels = try reader.strings("channels") ?? []
+            subs = try reader.subscriptions()
+        }
+    }
+
+    /// Steps 3–5 for a connection token whose signature passed.
+    private func connectionClaims(_ read: ReadConnectionToken, now: Int64) throws(TokenError) -> ConnectionClaims {
+        try checkAudienceAndIssuer(read.registered)
+        guard read.channel.isEmpty else {
+            throw .claimsMismatch("connection token must not contain a channel claim, only subscription tokens can")
+        }
+        try read.registered.checkTime(now: now)
+
+        var claims = ConnectionClaims()
+        claims.user = user(read.reader, read.registered)
+        claims.expiresAt = read.registered.expiresAtSeconds
+        claims.expireAt = read.expireAt.map { max($0, 0) }
+        claims.info = try read.info?.bytes()
+        claims.infoIsBinary = read.info?.isBinary ?? false
+        claims.channels = read.channels
+        claims.subs = try read.subs.map { (pending) throws(TokenError) in try pending.decoded() }
+        claims.meta = read.reader.rawJSON("meta")
         return claims
     }
 
-    /// Signature (unless skipped), then the configured `aud`/`iss` expectations.
-    private func authenticate(_ jwt: CompactJWT, _ registered: RegisteredTokenClaims, now: Int64) async throws(TokenError) {
-        if !skipSignatureVerify {
-            try await signatureCheck.verify(
-                algorithm: jwt.algorithm, keyID: jwt.keyID, signingInput: jwt.signingInput, signature: jwt.signature, now: now
-            )
+    /// Step 1 for subscription tokens.
+    private struct ReadSubscriptionToken {
+        let jwt: CompactJWT
+        let reader: TokenClaimReader
+        let registered: RegisteredTokenClaims
+        let channel: String
+        let client: String
+        let expireAt: Int64?
+        let info: PayloadClaim?
+        let data: PayloadClaim?
+        let override: SubscriptionOverride
+
+        init(_ token: String) throws(TokenError) {
+            jwt = try CompactJWT(token)
+            reader = TokenClaimReader(jwt.claims)
+            registered = try RegisteredTokenClaims(reader)
+            channel = try reader.string("channel") ?? ""
+            client = try reader.string("client") ?? ""
+            expireAt = try reader.integer("expire_at")
+            info = try reader.payload(json: "info", base64: "b64info")
+            data = try reader.payload(json: "data", base64: "b64data")
+            override = try reader.override()
         }
+    }
+
+    /// Steps 3, 5 and 6 for a subscription token whose signature passed.
+    private func subscriptionClaims(_ read: ReadSubscriptionToken, now: Int64) throws(TokenError) -> SubscriptionClaims {
+        try checkAudienceAndIssuer(read.registered)
+        try read.registered.checkTime(now: now)
+        guard !read.channel.isEmpty else { throw .invalid("channel claim is required for subscription tokens") }
+
+        var claims = SubscriptionClaims()
+        claims.user = user(read.reader, read.registered)
+        claims.channel = read.channel
+        claims.client = read.client
+        claims.expiresAt = read.registered.expiresAtSeconds
+        claims.expireAt = read.expireAt.map { max($0, 0) }
+        claims.info = try read.info?.bytes()
+        claims.infoIsBinary = read.info?.isBinary ?? false
+        claims.data = try read.data?.bytes()
+        claims.dataIsBinary = read.data?.isBinary ?? false
+        claims.override = read.override
+        return claims
+    }
+
+    /// Step 2, unless signatures are not checked.
+    private func checkSignature(_ jwt: CompactJWT, now: Int64) async throws(TokenError) {
+        if skipSignatureVerify { return }
+        try await signatureCheck.verify(
+            algorithm: jwt.algorithm, keyID: jwt.keyID, signingInput: jwt.signingInput, signature: jwt.signature, now: now
+        )
+    }
+
+    /// Step 2 when it can be done without suspending: false when it cannot (public keys).
+    private func checkSignatureImmediately(_ jwt: CompactJWT, now: Int64) throws(TokenError) -> Bool {
+        if skipSignatureVerify { return true }
+        return try signatureCheck.verifyImmediately(
+            algorithm: jwt.algorithm, signingInput: jwt.signingInput, signature: jwt.signature, now: now
+        )
+    }
+
+    /// Step 3: the configured `aud`/`iss` expectations.
+    private func checkAudienceAndIssuer(_ registered: RegisteredTokenClaims) throws(TokenError) {
         if let audience, !(registered.audience ?? []).contains(where: audience.matches) {
             throw .claimsMismatch("token audience does not match")
         }

@@ -118,7 +118,10 @@ extension ClientSession {
         let verifier = node.subscriptionTokens
         let token = request.token
         let nowSeconds = node.clock.nowSeconds
-        perform({ try await verifier.verifySubscriptionToken(token, now: nowSeconds) }) { result in
+        perform(
+            now: verifier.verifySubscriptionTokenImmediately(token, now: nowSeconds),
+            orLater: { try await verifier.verifySubscriptionToken(token, now: nowSeconds) }
+        ) { result in
             switch result {
             case .success(let claims):
                 guard self.claimsMatch(claims, channel: request.channel) else {

@@ -27,7 +27,10 @@ extension ClientSession {
         }
         let verifier = node.connectionTokens
         let nowSeconds = node.clock.nowSeconds
-        perform({ try await verifier.verifyConnectionToken(token, now: nowSeconds) }) { result in
+        perform(
+            now: verifier.verifyConnectionTokenImmediately(token, now: nowSeconds),
+            orLater: { try await verifier.verifyConnectionToken(token, now: nowSeconds) }
+        ) { result in
             switch result {
             case .success(let claims):
                 self.continueConnect(id: id, request: request, claims: claims, hadToken: true)
@@ -134,7 +137,12 @@ extension ClientSession {
         let user = self.user
         let clientID = self.clientID
         let singleConnection = singleConnectionChannel
-        perform({
+        // Nothing for the engine to do (memory engine, no history, presence or join/leave): answered now.
+        var immediate: [SubscribeResult]? = singleConnection == nil ? [] : nil
+        for plan in planList where immediate != nil {
+            if let r = ClientSession.immediateSubscribeResult(node: node, plan: plan) { immediate?.append(r) } else { immediate = nil }
+        }
+        perform(now: immediate.map(Result<[SubscribeResult], Never>.success), orLater: {
             // Single-connection mode: the personal channel's presence says whether this user is connected
             // elsewhere; those connections go (3504), on whichever node they are, before this one joins.
             if let channel = singleConnection,
@@ -229,7 +237,10 @@ extension ClientSession {
         let verifier = node.connectionTokens
         let nowSeconds = node.clock.nowSeconds
         let token = request.token
-        perform({ try await verifier.verifyConnectionToken(token, now: nowSeconds) }) { result in
+        perform(
+            now: verifier.verifyConnectionTokenImmediately(token, now: nowSeconds),
+            orLater: { try await verifier.verifyConnectionToken(token, now: nowSeconds) }
+        ) { result in
             switch result {
             case .success(let claims):
                 guard claims.user == self.user else {

@@ -159,12 +159,26 @@ extension ClientSession {
         if plan.joinLeave {
             try await node.engine.publishJoin(channel: channel, info: withChanInfo)
         }
+        finish(&r, plan: plan, node: node)
+        return r
+    }
+
+    /// The result of a subscribe that asks nothing of the engine (no history, presence or join/leave, and an
+    /// engine that needs no per-channel subscription: the memory engine), or nil when it does.
+    static func immediateSubscribeResult(node: Node, plan: SubscribePlan) -> SubscribeResult? {
+        guard !node.engine.needsSubscriptions, !plan.positioned, !plan.presence, !plan.joinLeave else { return nil }
+        var r = SubscribeResult()
+        finish(&r, plan: plan, node: node)
+        return r
+    }
+
+    /// What every subscribe result carries whatever the engine did: the expiry and the token's data.
+    private static func finish(_ r: inout SubscribeResult, plan: SubscribePlan, node: Node) {
         if plan.expiresAt > 0 {
             r.expires = true
             r.ttl = UInt32(max(0, (plan.expiresAt - node.clock.nowMillis()) / 1000))
         }
         r.data = plan.data
-        return r
     }
 
     /// A subscription token must name this channel, this user and (when it names one) this client.
@@ -198,7 +212,10 @@ extension ClientSession {
             let verifier = node.subscriptionTokens
             let token = request.token
             let nowSeconds = node.clock.nowSeconds
-            perform({ try await verifier.verifySubscriptionToken(token, now: nowSeconds) }) { result in
+            perform(
+                now: verifier.verifySubscriptionTokenImmediately(token, now: nowSeconds),
+                orLater: { try await verifier.verifySubscriptionToken(token, now: nowSeconds) }
+            ) { result in
                 switch result {
                 case .success(let claims):
                     guard self.claimsMatch(claims, channel: request.channel) else {
@@ -246,7 +263,10 @@ extension ClientSession {
         let sub = beginSubscription(plan)
         let node = self.node
         let info = clientInfo
-        perform({ try await ClientSession.engineSubscribe(node: node, plan: plan, info: info) }) { result in
+        perform(
+            now: ClientSession.immediateSubscribeResult(node: node, plan: plan).map(Result<SubscribeResult, Never>.success),
+            orLater: { try await ClientSession.engineSubscribe(node: node, plan: plan, info: info) }
+        ) { result in
             guard self.subs[plan.channel] === sub else { return }
             switch result {
             case .success(var r):

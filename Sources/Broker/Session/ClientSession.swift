@@ -71,10 +71,10 @@ public final class ClientSession: @unchecked Sendable {
         self.format = framing.isUnidirectional ? .json : format
         self.nativePing = framing.isUnidirectional ? false : nativePing
         self.framing = framing
-        self.sessionID = framing.isUnidirectional ? UUID().uuidString.lowercased() : ""
+        self.sessionID = framing.isUnidirectional ? RandomID.make() : ""
         self.sendsDisconnectPush = framing.isUnidirectional
         self.transport = transport
-        self.clientID = UUID().uuidString.lowercased()
+        self.clientID = RandomID.make()
         self.staleDeadline = node.clock.nowMillis() + node.config.client.staleCloseDelay.milliseconds
         loopHub.register(self)
     }
@@ -199,6 +199,20 @@ public final class ClientSession: @unchecked Sendable {
             if self.state == .closed { return }
             bound.value(result)
             if blocking { self.drain() } else { self.flushNow() }
+        }
+    }
+
+    /// `done` with `immediate` when the work could be done without suspending (an HS* token, a subscribe with
+    /// nothing for the engine to do), else ``perform(blocking:_:then:)`` with `work`. The common connect and
+    /// subscribe are then answered within the read that brought them: no task, no hop between threads.
+    func perform<T: Sendable, E: Error>(
+        now immediate: Result<T, E>?, orLater work: @escaping @Sendable () async throws -> T,
+        then done: @escaping (Result<T, any Error>) -> Void
+    ) {
+        if let immediate {
+            done(immediate.mapError { $0 })
+        } else {
+            perform(work, then: done)
         }
     }
 

@@ -101,6 +101,7 @@ public final class BrokerServer: Sendable {
         let config = node.config
         let origins = OriginCheck(patterns: config.client.allowedOrigins)
         let routes = websocket ? webSocketRoutes(node: node) : [:]
+        let handshake = routes.isEmpty ? nil : ClientWebSocketHandshake(routes: routes, origins: origins)
         let queueMax = config.client.queueMaxSize
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
@@ -113,43 +114,28 @@ public final class BrokerServer: Sendable {
             // and let the adaptive allocator grow them for connections that read more.
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: BrokerServer.initialReadBuffer, maximum: 65536))
             .childChannelInitializer { channel in
-                var upgraders: [any HTTPServerProtocolUpgrader] = []
-                if !routes.isEmpty {
-                    upgraders.append(ClientWebSocketUpgrader(routes: routes, origins: origins))
-                }
-                return channel.eventLoop.makeCompletedFuture {
+                channel.eventLoop.makeCompletedFuture {
+                    // Only NIO's HTTP/1 codec: HTTPRequestHandler orders pipelined answers, answers malformed
+                    // requests and does the WebSocket handshake itself (see there), and every header it sends
+                    // is its own, so NIO's pipelining, error, header-validation and upgrade handlers would only
+                    // add hops to each response write and handlers to add and remove per connection.
+                    let pipeline = channel.pipeline.syncOperations
+                    let codec = try HTTPServerCodec.add(to: pipeline, forwardingLeftovers: handshake != nil)
                     // It also closes a plain HTTP connection that sends nothing for a minute; WebSocket
                     // connections are watched by the session's own timers instead.
-                    let httpHandler = HTTPRequestHandler(router: router)
-                    // After an upgrade the plain HTTP handler must leave: frames follow, not requests.
-                    let bound = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
-                    // Only NIO's decoder, encoder and upgrade handler: HTTPRequestHandler orders pipelined
-                    // answers and answers malformed requests itself (see there), and every header it sends
-                    // is its own, so NIO's pipelining, error and header-validation handlers would only add
-                    // two hops to each response write and two handlers to add and remove per connection.
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false,
-                        withServerUpgrade: (
-                            upgraders: upgraders,
-                            completionHandler: { context in
-                                context.pipeline.syncOperations.removeHandler(bound.value, promise: nil)
-                            }
-                        ),
-                        withErrorHandling: false,
-                        withOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(httpHandler)
+                    try pipeline.addHandler(HTTPRequestHandler(router: router, codec: codec, webSocket: handshake))
                 }
             }
         return try await bootstrap.bind(host: host, port: port).get()
     }
 
     /// The client WebSocket endpoints: `websocket` (unless disabled) and `uni_websocket` (when enabled).
-    private static func webSocketRoutes(node: Node) -> [String: ClientWebSocketUpgrader.Route] {
+    private static func webSocketRoutes(node: Node) -> [String: ClientWebSocketHandshake.Route] {
         let config = node.config
-        var routes: [String: ClientWebSocketUpgrader.Route] = [:]
+        var routes: [String: ClientWebSocketHandshake.Route] = [:]
         if !config.websocket.disabled {
             let maxMessage = config.websocket.messageSizeLimit
-            routes[config.websocket.handlerPrefix] = ClientWebSocketUpgrader.Route(
+            routes[config.websocket.handlerPrefix] = ClientWebSocketHandshake.Route(
                 maxFrameSize: maxMessage, negotiatesSubprotocol: true,
                 makeHandler: { head in
                     let offered = head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map { String($0) }
@@ -161,7 +147,7 @@ public final class BrokerServer: Sendable {
         }
         let uni = config.uniWebSocket
         if uni.enabled {
-            routes[uni.handlerPrefix] = ClientWebSocketUpgrader.Route(
+            routes[uni.handlerPrefix] = ClientWebSocketHandshake.Route(
                 maxFrameSize: uni.messageSizeLimit, negotiatesSubprotocol: false,
                 // A malformed `cf_connect` is refused before the handshake (Centrifugo: 400).
                 accepts: { head in

@@ -9,6 +9,8 @@ struct HTTPResponse: Sendable {
     var body: [UInt8]
     /// Further response headers (e.g. the console's Set-Cookie and security headers).
     var headers: [(String, String)] = []
+    /// The answer to a HEAD request: its headers (Content-Length included) without the body.
+    var omitsBody = false
 
     static func json(_ body: [UInt8], status: HTTPResponseStatus = .ok) -> HTTPResponse {
         HTTPResponse(status: status, contentType: "application/json", body: body)
@@ -19,8 +21,8 @@ struct HTTPResponse: Sendable {
     }
 }
 
-/// Plain HTTP on the client port: the server API, `/health`, `/metrics`, and the answer to a
-/// WebSocket path requested without a valid upgrade.
+/// Plain HTTP on the client port: the server API, `/health`, `/metrics`, the WebSocket handshake
+/// (see ``ClientWebSocketHandshake``), and the answer to a WebSocket path requested without a valid upgrade.
 ///
 /// Keep-alive clients may pipeline: requests are answered in the order they came, up to
 /// ``maxInFlight`` at once, and reading pauses while that many are open. NIO's own pipelining handler
@@ -36,6 +38,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     static let maxInFlight = 16
 
     private let router: HTTPRouter
+    private let codec: HTTPServerCodec
+    /// nil on a port without client WebSocket endpoints.
+    private let webSocket: ClientWebSocketHandshake?
+    /// The connection's first request is an acceptable WebSocket upgrade: done when the request ends.
+    private var handshake: ClientWebSocketHandshake.Accepted?
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var tooLarge = false
@@ -61,8 +68,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var lastRead = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
 
-    init(router: HTTPRouter) {
+    init(router: HTTPRouter, codec: HTTPServerCodec, webSocket: ClientWebSocketHandshake?) {
         self.router = router
+        self.codec = codec
+        self.webSocket = webSocket
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -95,6 +104,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             body = nil
             tooLarge = false
             streamRefused = false
+            // As NIO's upgrade handler: only a connection's first request can switch protocols.
+            if nextRequest == 0, let webSocket, let accepted = webSocket.accept(h) {
+                handshake = accepted
+                return
+            }
             let stream: (any ChannelHandler)?
             if let kind = router.uniStream(for: h.uri) {
                 stream = UniHTTPStreamHandler(node: router.node, kind: kind)
@@ -122,6 +136,15 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             guard let head else { return }
             self.head = nil
+            if let handshake {
+                self.handshake = nil
+                do {
+                    try codec.switchProtocols(handshake, context: context, httpHandler: self)
+                } catch {
+                    context.close(promise: nil)
+                }
+                return
+            }
             let id = nextRequest
             nextRequest += 1
             let keepAlive = head.isKeepAlive
@@ -136,8 +159,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             let bytes = body.map { Array($0.readableBytesView) } ?? []
             body = nil
+            let omitsBody = head.method == .HEAD
             // A publish on the memory engine is answered right here, without a task.
-            if let response = router.routeImmediately(head: head, body: bytes) {
+            if var response = router.routeImmediately(head: head, body: bytes) {
+                response.omitsBody = omitsBody
                 answer(id, response, keepAlive: keepAlive, context: context)
                 return
             }
@@ -148,6 +173,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             promise.completeWithTask { await router.route(head: head, body: bytes, remote: remote) }
             promise.futureResult.whenSuccess { response in
                 let (handler, context) = bound.value
+                var response = response
+                response.omitsBody = omitsBody
                 handler.answer(id, response, keepAlive: keepAlive, context: context)
             }
         }
@@ -237,7 +264,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         for (name, value) in response.headers { headers.add(name: name, value: value) }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
-        if !response.body.isEmpty {
+        if !response.body.isEmpty && !response.omitsBody {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
         }
         if !keepAlive {
