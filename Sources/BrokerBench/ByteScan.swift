@@ -93,6 +93,25 @@ enum ByteScan {
         return number(p, at: 9).map { Int($0.0) } ?? 0
     }
 
+    /// Whether `p[range]` is `lowercase` in ASCII, ignoring case (HTTP header names).
+    static func equalsIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: StaticString) -> Bool {
+        guard range.count == lowercase.utf8CodeUnitCount else { return false }
+        let expected = lowercase.utf8Start
+        for (i, at) in range.enumerated() where p[at] | 0x20 != expected[i] { return false }
+        return true
+    }
+
+    /// Whether `p[range]` contains `lowercase`, ignoring ASCII case (HTTP header values).
+    static func containsIgnoringCase(_ p: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: StaticString) -> Bool {
+        let n = lowercase.utf8CodeUnitCount
+        guard n <= range.count else { return false }
+        for start in range.lowerBound...(range.upperBound - n)
+        where equalsIgnoringCase(p, start..<(start + n), lowercase) {
+            return true
+        }
+        return false
+    }
+
     /// Whether `p` contains `needle` (setup replies only; not the hot path).
     static func contains(_ p: UnsafeRawBufferPointer, _ needle: String) -> Bool {
         find(Array(needle.utf8), in: p, from: 0) != nil

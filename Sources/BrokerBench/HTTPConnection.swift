@@ -85,24 +85,27 @@ final class HTTPConnection: ChannelInboundHandler, @unchecked Sendable {
     private static let errorKey: [UInt8] = Array(#""error""#.utf8)
 
     /// Parses one complete response at the start of `p`: (bytes consumed, result, connection: close) or nil if more
-    /// bytes are needed.
+    /// bytes are needed. Works on the bytes (no strings): at tens of thousands of responses per second, parsing
+    /// the head as text was a fifth of the generator's CPU.
     static func parseResponse(_ p: UnsafeRawBufferPointer) -> (Int, HTTPResult, Bool)? {
         guard let he = ByteScan.find(headerEnd, in: p, from: 0) else { return nil }
-        let head = String(decoding: UnsafeRawBufferPointer(rebasing: p[0..<he]), as: UTF8.self).lowercased()
-        let lines = head.split(separator: "\r\n")
-        guard let statusLine = lines.first else { return nil }
-        let parts = statusLine.split(separator: " ")
-        let status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        let status = ByteScan.statusCode(p)
         var length: Int?
         var chunked = false
         var close = false
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon]
-            let value = line[line.index(after: colon)...].trimmingSpaces
-            if name == "content-length" { length = Int(value) }
-            else if name == "transfer-encoding" && value.contains("chunked") { chunked = true }
-            else if name == "connection" && value == "close" { close = true }
+        var lineStart = (ByteScan.find(crlf, in: p, from: 0) ?? he) + 2
+        while lineStart < he {
+            let lineEnd = min(ByteScan.find(crlf, in: p, from: lineStart) ?? he, he)
+            if let colon = (lineStart..<lineEnd).first(where: { p[$0] == UInt8(ascii: ":") }) {
+                if ByteScan.equalsIgnoringCase(p, lineStart..<colon, "content-length") {
+                    length = ByteScan.number(p, at: colon + 1).map { Int($0.0) }
+                } else if ByteScan.equalsIgnoringCase(p, lineStart..<colon, "transfer-encoding") {
+                    chunked = ByteScan.containsIgnoringCase(p, colon + 1..<lineEnd, "chunked")
+                } else if ByteScan.equalsIgnoringCase(p, lineStart..<colon, "connection") {
+                    close = ByteScan.containsIgnoringCase(p, colon + 1..<lineEnd, "close")
+                }
+            }
+            lineStart = lineEnd + 2
         }
         let bodyStart = he + 4
         var end = bodyStart
@@ -131,14 +134,7 @@ final class HTTPConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-extension Substring {
-    var trimmingSpaces: Substring {
-        var s = self
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return s
-    }
-}
+
 
 /// Keep-alive connections to one HTTP endpoint on one event loop, with a FIFO of requests waiting for a free
 /// connection. A closed connection is reopened (nginx closes after `keepalive_requests`).

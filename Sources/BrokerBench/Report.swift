@@ -18,6 +18,8 @@ enum Report {
         Metric(label: "connected", value: { Double($0.connected) }, format: "%.0f"),
         Metric(label: "connect failures", value: { Double($0.connectFailures) }, format: "%.0f"),
         Metric(label: "connects/s", value: { $0.connectsPerSecond }),
+        Metric(label: "connects per server CPU-s", value: { $0.connectsPerServerCpuSecond }, format: "%.0f"),
+        Metric(label: "generator CPU % (connecting)", value: { $0.connectGeneratorCpuPercent }),
         Metric(label: "publications/s", value: { $0.publicationsPerSecond }),
         Metric(label: "publish errors", value: { $0.publishErrors.map(Double.init) }, format: "%.0f"),
         Metric(label: "publish RTT p99 ms", value: { $0.publishRttP99Ms }, format: "%.3f"),
@@ -44,7 +46,8 @@ enum Report {
     /// The metrics of the comparison summary (and results.md).
     static let keyMetrics: Set<String> = [
         "delivered msgs/s", "ops per server CPU-s", "latency p50 ms", "latency p99 ms", "latency p999 ms", "lost",
-        "duplicated", "server CPU %", "RSS per connection KiB", "connects/s", "publications/s", "churn cycles/s",
+        "duplicated", "server CPU %", "RSS per connection KiB", "connects/s", "connects per server CPU-s",
+        "generator CPU % (connecting)", "publications/s", "churn cycles/s",
         "publish RTT p99 ms", "generator CPU %",
     ]
 

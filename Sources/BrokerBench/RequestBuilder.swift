@@ -17,6 +17,8 @@ struct RequestBuilder: Sendable {
     /// Per channel: Centrifugo `{"channel":"c","data":P}` (or the `{"publish":…}` batch command); nchan: P.
     private let pieces: [Piece]
     private let batchPieces: [Piece]
+    /// Per channel: the whole single-publication request (head and body), so that a publish only copies it.
+    private let singles: [Piece]
 
     init(server: ServerSpec, payload: PayloadTemplate, channels: [String]) {
         self.server = server
@@ -34,13 +36,22 @@ struct RequestBuilder: Sendable {
             pieces = channels.map { _ in wrap("", "") }
             batchPieces = []
         }
+        singles = zip(channels, pieces).map { channel, piece in
+            let path = server.target == .centrifugo ? server.api.path + "/publish" : server.api.path + channel
+            let h = RequestBuilder.head(server: server, path: path, contentLength: piece.bytes.count)
+            return Piece(bytes: h + piece.bytes, seq: h.count + piece.seq, ts: h.count + piece.ts)
+        }
     }
 
-    private func head(path: String, contentLength: Int) -> [UInt8] {
+    private static func head(server: ServerSpec, path: String, contentLength: Int) -> [UInt8] {
         var h = "POST \(path) HTTP/1.1\r\nHost: \(server.api.host):\(server.api.port)\r\n"
         if server.target == .centrifugo { h += "X-API-Key: \(server.apiKey)\r\n" }
         h += "Content-Type: application/json\r\nContent-Length: \(contentLength)\r\n\r\n"
         return Array(h.utf8)
+    }
+
+    private func head(path: String, contentLength: Int) -> [UInt8] {
+        RequestBuilder.head(server: server, path: path, contentLength: contentLength)
     }
 
     /// Whether several publications can share one request (`/api/batch`).
@@ -49,16 +60,12 @@ struct RequestBuilder: Sendable {
 
     /// One request publishing to `channel` with sequence number `seq`.
     func single(channel: Int, seq: UInt64, allocator: ByteBufferAllocator) -> (ByteBuffer, [Int]) {
-        let piece = pieces[channel]
-        let path = server.target == .centrifugo ? server.api.path + "/publish" : server.api.path + channels[channel]
-        let h = head(path: path, contentLength: piece.bytes.count)
-        var buf = allocator.buffer(capacity: h.count + piece.bytes.count)
-        buf.writeBytes(h)
-        buf.writeBytes(piece.bytes)
+        let request = singles[channel]
+        var buf = allocator.buffer(bytes: request.bytes)
         buf.withUnsafeMutableReadableBytes { p in
-            PayloadTemplate.writeNumber(seq, into: p, at: h.count + piece.seq, width: PayloadTemplate.seqWidth)
+            PayloadTemplate.writeNumber(seq, into: p, at: request.seq, width: PayloadTemplate.seqWidth)
         }
-        return (buf, [h.count + piece.ts])
+        return (buf, [request.ts])
     }
 
     /// One `/api/batch` request with a publish command per (channel, seq).

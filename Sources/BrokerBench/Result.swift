@@ -15,6 +15,11 @@ struct ScenarioResult: Codable, Sendable {
     var connectFailures: Int = 0
     var connectSeconds: Double?
     var connectsPerSecond: Double?
+    /// Server CPU spent while connections were being opened (connect + subscribe), and what that makes per
+    /// CPU-second: the rate one core could carry when the generator, not the server, sets the pace.
+    var connectServerCpuSeconds: Double?
+    var connectsPerServerCpuSecond: Double?
+    var connectGeneratorCpuPercent: Double?
     var unexpectedCloses: Int = 0
     var closeCodes: [String: Int] = [:]
     var failureReasons: [String: Int] = [:]

@@ -70,7 +70,8 @@ final class Runner: @unchecked Sendable {
             let c = i % channels.count
             perLoop[i % loops.count].append(.init(index: i, channelIndex: c, channelName: channels[c], node: i % server.nodes.count))
         }
-        let t0 = monotonicNanos()
+        let before = Usage(server)
+        let t0 = before.time
         var pumps: [ConnectPump] = []
         for (k, items) in perLoop.enumerated() {
             let pump = ConnectPump(stats: stats[k], connector: connector, items: items,
@@ -90,8 +91,13 @@ final class Runner: @unchecked Sendable {
             }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
-        let secs = Double(monotonicNanos() - t0) / 1e9
+        let after = Usage(server)
+        let secs = Double(after.time - t0) / 1e9
         let snap = try await StatsSnapshot.take(stats, publishedPerChannel: nil)
+        let serverCPU = after.serverCPU - before.serverCPU
+        r.connectServerCpuSeconds = round3(serverCPU)
+        if serverCPU > 0 { r.connectsPerServerCpuSecond = (Double(snap.counters.ready) / serverCPU).rounded() }
+        r.connectGeneratorCpuPercent = round1(100 * (after.selfCPU - before.selfCPU) / max(secs, 1e-9))
         r.connected = snap.counters.ready
         r.connectFailures = snap.counters.failed
         r.failureReasons = Dictionary(uniqueKeysWithValues: snap.counters.failureReasons.map { ($0.key, $0.value) })

@@ -115,15 +115,18 @@ public final class BrokerServer: Sendable {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: BrokerServer.initialReadBuffer, maximum: 65536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Only NIO's HTTP/1 codec: HTTPRequestHandler orders pipelined answers, answers malformed
-                    // requests and does the WebSocket handshake itself (see there), and every header it sends
-                    // is its own, so NIO's pipelining, error, header-validation and upgrade handlers would only
-                    // add hops to each response write and handlers to add and remove per connection.
+                    // Only NIO's HTTP/1 request decoder: HTTPRequestHandler orders pipelined answers, answers
+                    // malformed requests, writes responses as bytes and does the WebSocket handshake itself (see
+                    // there), so NIO's encoder, pipelining, error, header-validation and upgrade handlers would
+                    // only add hops to each response write and handlers to add and remove per connection.
                     let pipeline = channel.pipeline.syncOperations
-                    let codec = try HTTPServerCodec.add(to: pipeline, forwardingLeftovers: handshake != nil)
+                    // After a handshake, bytes the decoder holds beyond the request (frames a client sent
+                    // without waiting for the 101) go on to the frame decoder instead of being dropped.
+                    let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: handshake != nil ? .forwardBytes : .dropBytes))
+                    try pipeline.addHandler(decoder)
                     // It also closes a plain HTTP connection that sends nothing for a minute; WebSocket
                     // connections are watched by the session's own timers instead.
-                    try pipeline.addHandler(HTTPRequestHandler(router: router, codec: codec, webSocket: handshake))
+                    try pipeline.addHandler(HTTPRequestHandler(router: router, decoder: decoder, webSocket: handshake))
                 }
             }
         return try await bootstrap.bind(host: host, port: port).get()

@@ -1,25 +1,7 @@
 import BrokerProtocol
 import NIOCore
 import NIOHTTP1
-
-/// A response for a plain HTTP request.
-struct HTTPResponse: Sendable {
-    var status: HTTPResponseStatus
-    var contentType: String
-    var body: [UInt8]
-    /// Further response headers (e.g. the console's Set-Cookie and security headers).
-    var headers: [(String, String)] = []
-    /// The answer to a HEAD request: its headers (Content-Length included) without the body.
-    var omitsBody = false
-
-    static func json(_ body: [UInt8], status: HTTPResponseStatus = .ok) -> HTTPResponse {
-        HTTPResponse(status: status, contentType: "application/json", body: body)
-    }
-
-    static func empty(_ status: HTTPResponseStatus) -> HTTPResponse {
-        HTTPResponse(status: status, contentType: "", body: [])
-    }
-}
+import NIOWebSocket
 
 /// Plain HTTP on the client port: the server API, `/health`, `/metrics`, the WebSocket handshake
 /// (see ``ClientWebSocketHandshake``), and the answer to a WebSocket path requested without a valid upgrade.
@@ -28,17 +10,21 @@ struct HTTPResponse: Sendable {
 /// ``maxInFlight`` at once, and reading pauses while that many are open. NIO's own pipelining handler
 /// would do this with one request at a time, which stops and restarts reading (two `epoll_ctl` calls)
 /// for every request; a publisher on keep-alive pays for that on each publish.
+///
+/// Responses are written as bytes (``HTTPResponse/encoded(keepAlive:allocator:)``): NIO's response
+/// encoder joins the pipeline only when a stream takes the connection over.
 final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     static let maxBodySize = 16 * 1024 * 1024
     /// Requests of one connection being answered at once; more wait in the socket.
     static let maxInFlight = 16
 
     private let router: HTTPRouter
-    private let codec: HTTPServerCodec
+    /// NIO's request decoder before this handler; it leaves with it when a WebSocket handshake completes.
+    private let decoder: ByteToMessageHandler<HTTPRequestDecoder>
     /// nil on a port without client WebSocket endpoints.
     private let webSocket: ClientWebSocketHandshake?
     /// The connection's first request is an acceptable WebSocket upgrade: done when the request ends.
@@ -68,9 +54,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var lastRead = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
 
-    init(router: HTTPRouter, codec: HTTPServerCodec, webSocket: ClientWebSocketHandshake?) {
+    init(router: HTTPRouter, decoder: ByteToMessageHandler<HTTPRequestDecoder>, webSocket: ClientWebSocketHandshake?) {
         self.router = router
-        self.codec = codec
+        self.decoder = decoder
         self.webSocket = webSocket
     }
 
@@ -139,7 +125,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if let handshake {
                 self.handshake = nil
                 do {
-                    try codec.switchProtocols(handshake, context: context, httpHandler: self)
+                    try switchProtocols(handshake, context: context)
                 } catch {
                     context.close(promise: nil)
                 }
@@ -219,14 +205,29 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Gives the connection to a streaming handler: it goes in after this one, gets the request head,
-    /// and this handler leaves. Only done when no earlier request is still being answered.
+    /// Sends the 101 and gives the connection to the handshake's WebSocket handler: this handler leaves
+    /// at once, the request decoder at the end of this tick (NIO defers it), handing on what it holds
+    /// beyond the request (frames a client sent without waiting for the 101) to the frame decoder.
+    private func switchProtocols(_ handshake: ClientWebSocketHandshake.Accepted, context: ChannelHandlerContext) throws {
+        context.writeAndFlush(wrapOutboundOut(handshake.response.encoded(keepAlive: true, allocator: context.channel.allocator)), promise: nil)
+        let pipeline = context.pipeline.syncOperations
+        let frames = ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: handshake.route.maxFrameSize))
+        try pipeline.addHandler(frames, position: .after(self))
+        try pipeline.addHandler(handshake.route.makeHandler(handshake.request), position: .after(frames))
+        pipeline.removeHandler(self, promise: nil)
+        pipeline.removeHandler(decoder, promise: nil)
+    }
+
+    /// Gives the connection to a streaming handler: it goes in after this one with NIO's response
+    /// encoder (streams write HTTP parts), gets the request head, and this handler leaves. Only done when
+    /// no earlier request is still being answered.
     private func handOver(context: ChannelHandlerContext, to handler: any ChannelHandler, head: NIOAny) {
         let pipeline = context.pipeline.syncOperations
         do {
             try pipeline.addHandler(handler, position: .after(self))
             // The stream drops a request that stalls before it is complete (see its idle-event handling).
             try pipeline.addHandler(IdleStateHandler(readTimeout: HTTPRequestHandler.readTimeout), position: .after(self))
+            try pipeline.addHandler(HTTPResponseEncoder(), position: .after(self))
         } catch {
             context.close(promise: nil)
             return
@@ -258,26 +259,18 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func write(context: ChannelHandlerContext, _ response: HTTPResponse, keepAlive: Bool) {
-        var headers = HTTPHeaders()
-        if !response.contentType.isEmpty { headers.add(name: "Content-Type", value: response.contentType) }
-        headers.add(name: "Content-Length", value: String(response.body.count))
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        for (name, value) in response.headers { headers.add(name: name, value: value) }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
-        if !response.body.isEmpty && !response.omitsBody {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
-        }
+        let bytes = wrapOutboundOut(response.encoded(keepAlive: keepAlive, allocator: context.channel.allocator))
         if !keepAlive {
             // Half-close and keep reading (and dropping) what the client still sends: closing with
             // unread input makes the kernel reset the connection, which can destroy the response.
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            context.writeAndFlush(bytes).whenComplete { _ in
                 channel.close(mode: .output, promise: nil)
                 channel.eventLoop.scheduleTask(in: HTTPRequestHandler.lingerTimeout) { channel.close(promise: nil) }
             }
             return
         }
-        context.write(wrapOutboundOut(.end(nil)), promise: nil)
+        context.write(bytes, promise: nil)
         flushAtEndOfTick(context: context)
     }
 }
