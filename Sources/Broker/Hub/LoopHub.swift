@@ -4,6 +4,8 @@ import NIOCore
 /// The subscribers, sessions and timers of one event loop. Every member is touched only on `eventLoop`.
 public final class LoopHub: @unchecked Sendable {
     public let eventLoop: any EventLoop
+    /// Where this loop's sessions and HTTP requests run their engine work (see ``EventLoopTaskExecutor``).
+    let taskExecutor: EventLoopTaskExecutor
     let index: Int
     unowned(unsafe) var hub: Hub!
 
@@ -16,6 +18,7 @@ public final class LoopHub: @unchecked Sendable {
 
     init(eventLoop: any EventLoop, index: Int) {
         self.eventLoop = eventLoop
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop: eventLoop)
         self.index = index
     }
 

@@ -33,6 +33,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     /// One timer for the oldest pending command. Deadlines grow in queue order (one timeout for all), so
     /// the head's is the earliest; when it fires after the head was answered it re-arms for the new head.
     private var timer: Scheduled<Void>?
+    private var flushScheduled = false
 
     init(ioTimeout: TimeAmount?) {
         guard let reader = redisReaderCreate() else { fatalError("redisReaderCreate: out of memory") }
@@ -58,6 +59,17 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
         pending.append(Pending(promise: command.promise, deadline: ioTimeout.map { .now() + $0 }))
         armTimer(context: context)
         context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    /// Flushes once the loop has run this tick's other tasks: commands written meanwhile (concurrent
+    /// publishes each send one) leave in one write, and Redis reads and answers them as one pipeline.
+    func flush(context: ChannelHandlerContext) {
+        if flushScheduled { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            context.flush()
+        }
     }
 
     // MARK: Inbound

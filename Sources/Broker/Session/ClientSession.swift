@@ -184,7 +184,8 @@ public final class ClientSession: @unchecked Sendable {
         }
     }
 
-    /// Runs engine work off the loop and continues on it. With `blocking`, later commands wait for it.
+    /// Runs engine work as a task on this session's loop and continues there. With `blocking`, later
+    /// commands wait for it.
     func perform<T: Sendable>(
         blocking: Bool = true, _ work: @escaping @Sendable () async throws -> T,
         then done: @escaping (Result<T, any Error>) -> Void
@@ -192,7 +193,7 @@ public final class ClientSession: @unchecked Sendable {
         if blocking { busy = true }
         let loop = loopHub.eventLoop
         let promise = loop.makePromise(of: T.self)
-        promise.completeWithTask(work)
+        promise.completeWithTask(on: loopHub.taskExecutor, work)
         let bound = NIOLoopBound(done, eventLoop: loop)
         promise.futureResult.whenComplete { result in
             if blocking { self.busy = false }

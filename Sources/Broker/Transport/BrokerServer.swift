@@ -40,7 +40,9 @@ public final class BrokerServer: Sendable {
         switch config.engine.type {
         case "redis":
             do {
-                engine = try await RedisEngine.make(config: config.engine.redis)
+                var options = RedisEngine.Options()
+                options.eventLoopGroup = group
+                engine = try await RedisEngine.make(config: config.engine.redis, options: options)
             } catch {
                 try? await group.shutdownGracefully()
                 throw ConfigError(key: "engine.redis", message: error.description)

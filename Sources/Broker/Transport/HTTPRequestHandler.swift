@@ -156,7 +156,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let router = self.router
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let promise = context.eventLoop.makePromise(of: HTTPResponse.self)
-            promise.completeWithTask { await router.route(head: head, body: bytes, remote: remote) }
+            let work: @Sendable () async -> HTTPResponse = { await router.route(head: head, body: bytes, remote: remote) }
+            if let executor = router.node.hub.loopHub(for: context.eventLoop)?.taskExecutor {
+                promise.completeWithTask(on: executor, work)
+            } else {
+                promise.completeWithTask(work)
+            }
             promise.futureResult.whenSuccess { response in
                 let (handler, context) = bound.value
                 var response = response

@@ -70,13 +70,14 @@ final class HTTPRouter: Sendable {
     }
 
     func route(head: HTTPRequestHead, body: [UInt8], remote: String) async -> HTTPResponse {
-        let config = node.config
+        // `node.config` is read member by member: a copy of the whole config costs a retain and a release
+        // of every string and array in it, on every request.
         let (path, query) = HTTPRouter.split(head.uri)
         if let console, console.handles(path: path) {
             return await console.route(head: head, path: path, body: body, remote: remote)
         }
-        let uniWebSocket = config.uniWebSocket.enabled && path == config.uniWebSocket.handlerPrefix
-        if servesClients && (uniWebSocket || !config.websocket.disabled && path == config.websocket.handlerPrefix) {
+        let uniWebSocket = node.config.uniWebSocket.enabled && path == node.config.uniWebSocket.handlerPrefix
+        if servesClients && (uniWebSocket || !node.config.websocket.disabled && path == node.config.websocket.handlerPrefix) {
             // The upgrader declined this request (no upgrade, bad headers or Origin, or a bad `cf_connect`).
             if !origins.allows(head.headers.first(name: "Origin")) { return .empty(.forbidden) }
             return .json(Array(#"{"error":"expected a WebSocket upgrade"}"#.utf8), status: .badRequest)
@@ -85,7 +86,7 @@ final class HTTPRouter: Sendable {
             guard head.method == .POST else { return .empty(.methodNotAllowed) }
             return await api.handleHTTP(method: method, headers: head.headers, query: query, body: body)
         }
-        if servesInternal && config.health.enabled && path == config.health.handlerPrefix {
+        if servesInternal && node.config.health.enabled && path == node.config.health.handlerPrefix {
             // Unhealthy while the engine cannot serve (e.g. a Redis shard is unreachable); the body names
             // each shard's state so an operator sees which one.
             let health = await node.engine.health()
@@ -94,7 +95,7 @@ final class HTTPRouter: Sendable {
             let body = HTTPRouter.encode(health)
             return .json(body, status: health.isHealthy ? .ok : .serviceUnavailable)
         }
-        if servesInternal && config.prometheus.enabled && path == config.prometheus.handlerPrefix, let registry = metricsRegistry {
+        if servesInternal && node.config.prometheus.enabled && path == node.config.prometheus.handlerPrefix, let registry = metricsRegistry {
             var out: [UInt8] = []
             registry.emit(into: &out)
             return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: out)

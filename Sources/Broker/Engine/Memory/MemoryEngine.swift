@@ -39,10 +39,19 @@ public final class MemoryEngine: PubSubEngine, PresenceEngine, ImmediatePublishi
 
     /// 8 random ASCII letters, as Centrifugo v6 makes them.
     public static func randomEpoch() -> String {
-        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        var g = SystemRandomNumberGenerator()
-        return String((0..<8).map { _ in letters[Int(g.next() % UInt64(letters.count))] })
+        // One random number for all eight letters (52^8 < 2^46): each `next()` is a system call, and the
+        // Redis engine asks for an epoch with every publish.
+        var bits = UInt64.random(in: 0...UInt64.max)
+        var letters: [UInt8] = []
+        letters.reserveCapacity(8)
+        for _ in 0..<8 {
+            letters.append(epochLetters[Int(bits % 52)])
+            bits /= 52
+        }
+        return String(decoding: letters, as: UTF8.self)
     }
+
+    private static let epochLetters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
 
     private func shard(_ channel: String) -> NIOLockedValueBox<Shard> {
         var h: UInt64 = 14_695_981_039_346_656_037

@@ -51,7 +51,8 @@ extension RedisEngine {
             let address = "\(e.host):\(e.port)"
             let c: RedisConnection
             do {
-                c = try await RedisShardPool.open(e, connectTimeout: opts.connectTimeout.timeAmount, ioTimeout: opts.ioTimeout.timeAmount)
+                c = try await RedisShardPool.open(
+                    e, on: opts.eventLoopGroup, connectTimeout: opts.connectTimeout.timeAmount, ioTimeout: opts.ioTimeout.timeAmount)
             } catch {
                 throw .capability(.unreachable(address: address, cause: error))
             }

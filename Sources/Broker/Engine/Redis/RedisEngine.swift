@@ -38,6 +38,9 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         public var controlMaxLength = 10_000
         /// The longest pause between reconnect attempts of a reader.
         public var maxReconnectDelay: Duration = .seconds(2)
+        /// Where the connections live: the broker passes its own event loops, so that a publish read on a loop
+        /// is sent and answered there without a thread hop. nil: NIO's shared group.
+        public var eventLoopGroup: (any EventLoopGroup)?
 
         public init() {}
     }
@@ -81,8 +84,8 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         self.epochSource = epochSource
         self.pools = endpoints.enumerated().map { i, e in
             RedisShardPool(
-                endpoint: e, index: i, size: options.poolSize, connectTimeout: options.connectTimeout.timeAmount,
-                ioTimeout: options.ioTimeout.timeAmount)
+                endpoint: e, index: i, size: options.poolSize, eventLoopGroup: options.eventLoopGroup,
+                connectTimeout: options.connectTimeout.timeAmount, ioTimeout: options.ioTimeout.timeAmount)
         }
         self.state = NIOLockedValueBox(State())
     }
@@ -375,7 +378,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             let conn: RedisConnection
             do {
                 conn = try await RedisShardPool.open(
-                    endpoints[shard], connectTimeout: options.connectTimeout.timeAmount, ioTimeout: nil)
+                    endpoints[shard], on: options.eventLoopGroup, connectTimeout: options.connectTimeout.timeAmount, ioTimeout: nil)
                 _ = try await conn.send(["CLIENT", "SETNAME", "broker-fanout-reader"])
             } catch {
                 try? await Task.sleep(for: delay)

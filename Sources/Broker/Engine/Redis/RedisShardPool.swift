@@ -109,6 +109,7 @@ enum RedisSharding {
 actor RedisShardPool {
     let endpoint: RedisEndpoint
     let index: Int
+    private let eventLoopGroup: (any EventLoopGroup)?
     private let connectTimeout: TimeAmount
     private let ioTimeout: TimeAmount
     private var connections: [RedisConnection?]
@@ -117,9 +118,13 @@ actor RedisShardPool {
     private var shas: [String: String] = [:]
     private(set) var lastError: String?
 
-    init(endpoint: RedisEndpoint, index: Int, size: Int, connectTimeout: TimeAmount, ioTimeout: TimeAmount) {
+    init(
+        endpoint: RedisEndpoint, index: Int, size: Int, eventLoopGroup: (any EventLoopGroup)? = nil, connectTimeout: TimeAmount,
+        ioTimeout: TimeAmount
+    ) {
         self.endpoint = endpoint
         self.index = index
+        self.eventLoopGroup = eventLoopGroup
         self.connectTimeout = connectTimeout
         self.ioTimeout = ioTimeout
         self.connections = Array(repeating: nil, count: max(1, size))
@@ -131,7 +136,7 @@ actor RedisShardPool {
         next = (next + 1) % connections.count
         if let c = connections[slot], c.isActive { return c }
         do {
-            let c = try await Self.open(endpoint, connectTimeout: connectTimeout, ioTimeout: ioTimeout)
+            let c = try await Self.open(endpoint, on: eventLoopGroup, connectTimeout: connectTimeout, ioTimeout: ioTimeout)
             connections[slot] = c
             lastError = nil
             return c
@@ -146,11 +151,13 @@ actor RedisShardPool {
         connections.contains { $0?.isActive == true } || (lastError == nil && connections.allSatisfy { $0 == nil })
     }
 
-    static func open(_ e: RedisEndpoint, connectTimeout: TimeAmount, ioTimeout: TimeAmount?) async throws(RedisError)
-        -> RedisConnection
+    /// `group`: where the connection lives (nil: NIO's shared group).
+    static func open(_ e: RedisEndpoint, on group: (any EventLoopGroup)?, connectTimeout: TimeAmount, ioTimeout: TimeAmount?)
+        async throws(RedisError) -> RedisConnection
     {
         try await RedisConnection.connect(
-            host: e.host, port: e.port, connectTimeout: connectTimeout, ioTimeout: ioTimeout,
+            host: e.host, port: e.port, eventLoop: (group ?? MultiThreadedEventLoopGroup.singleton).any(),
+            connectTimeout: connectTimeout, ioTimeout: ioTimeout,
             username: e.username, password: e.password, database: e.database, tls: e.tls)
     }
 
