@@ -52,13 +52,7 @@ public final class TokenVerifier: Sendable {
     /// the spot (HS*, or any when signatures are not checked); nil for one that needs public keys, which are
     /// built or fetched in the background. Lets a connect be answered on its event loop without a task.
     public func verifyConnectionTokenImmediately(_ token: String, now: Int64) -> Result<ConnectionClaims, TokenError>? {
-        do throws(TokenError) {
-            let read = try ReadConnectionToken(token)
-            guard try checkSignatureImmediately(read.jwt, now: now) else { return nil }
-            return .success(try connectionClaims(read, now: now))
-        } catch {
-            return .failure(error)
-        }
+        immediately(token, now: now, read: ReadConnectionToken.init, jwt: \.jwt, claims: connectionClaims(_:now:))
     }
 
     public func verifySubscriptionToken(_ token: String, now: Int64) async throws(TokenError) -> SubscriptionClaims {
@@ -70,10 +64,18 @@ public final class TokenVerifier: Sendable {
     /// ``verifySubscriptionToken(_:now:)`` without suspending; nil when it needs to (see
     /// ``verifyConnectionTokenImmediately(_:now:)``).
     public func verifySubscriptionTokenImmediately(_ token: String, now: Int64) -> Result<SubscriptionClaims, TokenError>? {
+        immediately(token, now: now, read: ReadSubscriptionToken.init, jwt: \.jwt, claims: subscriptionClaims(_:now:))
+    }
+
+    /// Step 1, step 2 when it needs no suspension (else nil), then the rest, for either kind of token.
+    private func immediately<Read, Claims>(
+        _ token: String, now: Int64, read: (String) throws(TokenError) -> Read, jwt: KeyPath<Read, CompactJWT>,
+        claims: (Read, Int64) throws(TokenError) -> Claims
+    ) -> Result<Claims, TokenError>? {
         do throws(TokenError) {
-            let read = try ReadSubscriptionToken(token)
-            guard try checkSignatureImmediately(read.jwt, now: now) else { return nil }
-            return .success(try subscriptionClaims(read, now: now))
+            let read = try read(token)
+            guard try checkSignatureImmediately(read[keyPath: jwt], now: now) else { return nil }
+            return .success(try claims(read, now))
         } catch {
             return .failure(error)
         }
