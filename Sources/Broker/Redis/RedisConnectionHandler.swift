@@ -37,6 +37,10 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
 
     init(ioTimeout: TimeAmount?) {
         guard let reader = redisReaderCreate() else { fatalError("redisReaderCreate: out of memory") }
+        // hiredis frees its read buffer whenever it is empty and larger than 16 KiB, and allocates it again on
+        // the next read: on a fan-out reader, whose replies are large, that was a free and a malloc of the
+        // whole buffer per reply. 0 keeps it.
+        reader.pointee.maxbuf = 0
         self.reader = reader
         self.ioTimeout = ioTimeout
     }

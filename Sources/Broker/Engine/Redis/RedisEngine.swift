@@ -149,8 +149,15 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         }
         let controlStart = try await controlCursor()
         let tasks = pools.indices.map { shard in
-            Task { [initial] in
-                await self.runReader(shard: shard, cursors: initial[shard], control: shard == 0 ? controlStart : nil)
+            // With the broker's loops, each reader and its connection share one loop: a reply is read,
+            // processed and handed to the hub there, without a hop to Swift's global executor and back.
+            guard let loop = options.eventLoopGroup?.next() else {
+                return Task { [initial] in
+                    await self.runReader(shard: shard, cursors: initial[shard], control: shard == 0 ? controlStart : nil, on: nil)
+                }
+            }
+            return Task(executorPreference: EventLoopTaskExecutor(eventLoop: loop)) { [initial] in
+                await self.runReader(shard: shard, cursors: initial[shard], control: shard == 0 ? controlStart : nil, on: loop)
             }
         }
         state.withLockedValue {
@@ -369,7 +376,8 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     }
 
     /// `control`: where to start reading the control stream (only the first shard's reader reads it).
-    private func runReader(shard: Int, cursors initial: [Cursor], control: String?) async {
+    /// `loop`: where the reader's connection lives (nil: NIO's shared group).
+    private func runReader(shard: Int, cursors initial: [Cursor], control: String?, on loop: (any EventLoop)?) async {
         var cursors = initial
         var controlID = control
         var delay = Duration.milliseconds(50)
@@ -378,7 +386,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             let conn: RedisConnection
             do {
                 conn = try await RedisShardPool.open(
-                    endpoints[shard], on: options.eventLoopGroup, connectTimeout: options.connectTimeout.timeAmount, ioTimeout: nil)
+                    endpoints[shard], on: loop, connectTimeout: options.connectTimeout.timeAmount, ioTimeout: nil)
                 _ = try await conn.send(["CLIENT", "SETNAME", "broker-fanout-reader"])
             } catch {
                 try? await Task.sleep(for: delay)
@@ -466,18 +474,15 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             else { continue }
             for entry in entries {
                 guard let e = entry.elements, e.count == 2, let id = e[0].string, let flat = e[1].elements else { continue }
-                var fields: [String: RESPValue] = [:]
-                var i = 0
-                while i + 1 < flat.count {
-                    if let name = flat[i].string { fields[name] = flat[i + 1] }
-                    i += 2
-                }
+                let fields = FanoutEntryFields(flat: flat)
                 let seq = fields["n"].flatMap(Self.uint) ?? 0
                 if seq != cursors[k].seq + 1 { lostStreams.insert(k) }
                 cursors[k] = Cursor(id: id, seq: seq)
-                guard let channel = fields["c"]?.string, let kind = fields["t"]?.string, let data = fields["d"]?.bytes else {
-                    continue
-                }
+                // Every node reads every entry of its streams: those of channels nobody here subscribes to are
+                // not decoded at all.
+                guard let channel = fields["c"]?.string, isSubscribed(channel), let kind = fields["t"]?.bytes,
+                    let data = fields["d"]?.bytes
+                else { continue }
                 deliver(channel: channel, kind: kind, data: data, fields: fields)
             }
         }
@@ -494,17 +499,21 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         }
     }
 
-    private func deliver(channel: String, kind: String, data: [UInt8], fields: [String: RESPValue]) {
-        switch kind {
-        case "p":
+    private func isSubscribed(_ channel: String) -> Bool {
+        state.withLockedValue { !$0.stopped && $0.subscribed.contains(channel) }
+    }
+
+    private func deliver(channel: String, kind: [UInt8], data: [UInt8], fields: FanoutEntryFields) {
+        switch kind.count == 1 ? kind[0] : 0 {
+        case UInt8(ascii: "p"):
             let offset = fields["o"].flatMap(Self.uint) ?? 0
             guard let pub = RedisEngineCodec.decodePublication(data, offset: offset) else { return }
             let epoch = fields["e"]?.string ?? ""
             withSink(channel) { $0.handlePublication(channel: channel, publication: pub, epoch: epoch) }
-        case "j":
+        case UInt8(ascii: "j"):
             guard let info = RedisEngineCodec.decodeClientInfo(data) else { return }
             withSink(channel) { $0.handleJoin(channel: channel, info: info) }
-        case "l":
+        case UInt8(ascii: "l"):
             guard let info = RedisEngineCodec.decodeClientInfo(data) else { return }
             withSink(channel) { $0.handleLeave(channel: channel, info: info) }
         default:
@@ -538,4 +547,20 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
 
 extension Duration {
     var timeAmount: TimeAmount { .milliseconds(milliseconds) }
+}
+
+/// The fields of a fan-out stream entry (one-letter names: `n`, `t`, `c`, `d`, `o`, `e`), found by a scan of
+/// the flat name/value list: for six fields that is cheaper than building a dictionary of strings per entry.
+struct FanoutEntryFields {
+    let flat: [RESPValue]
+
+    subscript(name: StaticString) -> RESPValue? {
+        let wanted = name.utf8Start.pointee
+        var i = 0
+        while i + 1 < flat.count {
+            if let b = flat[i].bytes, b.count == 1, b[0] == wanted { return flat[i + 1] }
+            i += 2
+        }
+        return nil
+    }
 }
