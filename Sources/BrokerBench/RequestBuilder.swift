@@ -14,8 +14,7 @@ struct RequestBuilder: Sendable {
     let server: ServerSpec
     let payload: PayloadTemplate
     let channels: [String]
-    /// Per channel: Centrifugo `{"channel":"c","data":P}` (or the `{"publish":…}` batch command); nchan: P.
-    private let pieces: [Piece]
+    /// Per channel: the `{"publish":…}` command of a Centrifugo batch.
     private let batchPieces: [Piece]
     /// Per channel: the whole single-publication request (head and body), so that a publish only copies it.
     private let singles: [Piece]
@@ -28,6 +27,8 @@ struct RequestBuilder: Sendable {
             let pre = Array(prefix.utf8)
             return Piece(bytes: pre + payload.bytes + Array(suffix.utf8), seq: pre.count + payload.seqOffset, ts: pre.count + payload.tsOffset)
         }
+        // Per channel, the body of a single publication: Centrifugo `{"channel":"c","data":P}`; nchan: P.
+        let pieces: [Piece]
         switch server.target {
         case .centrifugo:
             pieces = channels.map { wrap(#"{"channel":"\#($0)","data":"#, "}") }

@@ -138,11 +138,9 @@ extension ClientSession {
         let clientID = self.clientID
         let singleConnection = singleConnectionChannel
         // Nothing for the engine to do (memory engine, no history, presence or join/leave): answered now.
-        var immediate: [SubscribeResult]? = singleConnection == nil ? [] : nil
-        for plan in planList where immediate != nil {
-            if let r = ClientSession.immediateSubscribeResult(node: node, plan: plan) { immediate?.append(r) } else { immediate = nil }
-        }
-        perform(now: immediate.map(Result<[SubscribeResult], Never>.success), orLater: {
+        let immediate = planList.compactMap { ClientSession.immediateSubscribeResult(node: node, plan: $0) }
+        let answeredNow = singleConnection == nil && immediate.count == planList.count
+        perform(now: answeredNow ? Result<[SubscribeResult], Never>.success(immediate) : nil, orLater: {
             // Single-connection mode: the personal channel's presence says whether this user is connected
             // elsewhere; those connections go (3504), on whichever node they are, before this one joins.
             if let channel = singleConnection,

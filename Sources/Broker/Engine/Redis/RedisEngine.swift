@@ -151,14 +151,11 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         let tasks = pools.indices.map { shard in
             // With the broker's loops, each reader and its connection share one loop: a reply is read,
             // processed and handed to the hub there, without a hop to Swift's global executor and back.
-            guard let loop = options.eventLoopGroup?.next() else {
-                return Task { [initial] in
-                    await self.runReader(shard: shard, cursors: initial[shard], control: shard == 0 ? controlStart : nil, on: nil)
-                }
-            }
-            return Task(executorPreference: EventLoopTaskExecutor(eventLoop: loop)) { [initial] in
+            let loop = options.eventLoopGroup?.next()
+            let read: @Sendable () async -> Void = { [initial] in
                 await self.runReader(shard: shard, cursors: initial[shard], control: shard == 0 ? controlStart : nil, on: loop)
             }
+            return loop.map { Task(executorPreference: EventLoopTaskExecutor(eventLoop: $0), operation: read) } ?? Task(operation: read)
         }
         state.withLockedValue {
             $0.readers = tasks
