@@ -177,7 +177,6 @@ final class HTTPPool: @unchecked Sendable {
             self.loop.scheduleTask(in: .milliseconds(20)) { _ = self.connectOne() }
         }
         return ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(10))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(conn) }

@@ -47,6 +47,8 @@ final class LoopStats: @unchecked Sendable {
     let deliveredTotal: ManagedAtomic<Int>
     var counters = LoopCounters()
     var subs: [SubState] = []
+    /// Connections this loop started, for picking the next source address round robin.
+    var connectsStarted = 0
 
     init(loop: EventLoop, deliveredTotal: ManagedAtomic<Int>) {
         self.loop = loop

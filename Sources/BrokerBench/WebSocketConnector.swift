@@ -17,9 +17,12 @@ struct WebSocketConnector: Sendable {
     /// than a SHA-1 per connection.
     let key: String
     let expectedAccept: String
+    /// Local addresses the connections leave from, round robin; empty means the kernel picks.
+    let sources: [SocketAddress]
 
     init(server: ServerSpec) {
         self.server = server
+        sources = LoopbackSources.addresses(for: server.nodes.map(\.address))
         let raw = (0..<16).map { _ in UInt8.random(in: 0...255) }
         key = Token.base64(raw)
         expectedAccept = Token.base64(Array(Insecure.SHA1.hash(data: Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8))))
@@ -38,10 +41,15 @@ struct WebSocketConnector: Sendable {
         let accept = expectedAccept
         state.deadline = loop.scheduleTask(in: setupTimeout) { state.fail("setup timeout") }
 
-        ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .connectTimeout(.seconds(10))
+        // ClientBootstrap sets TCP_NODELAY itself.
+        var bootstrap = ClientBootstrap(group: loop).connectTimeout(.seconds(10))
+        if !sources.isEmpty {
+            let n = state.stats.connectsStarted
+            state.stats.connectsStarted = n &+ 1
+            bootstrap = bootstrap.channelOption(LoopbackSources.bindAddressNoPort, value: 1)
+                .bind(to: sources[n % sources.count])
+        }
+        bootstrap
             .channelInitializer { channel in
                 state.channel = channel
                 return channel.eventLoop.makeCompletedFuture {

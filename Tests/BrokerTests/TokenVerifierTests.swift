@@ -182,6 +182,26 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(outcome(await connect(try hmacVerifier(), token)) == .invalid)
     }
 
+    @Test("One verifier checks a run of different tokens, a forged one between them changing nothing", arguments: ["HS256", "HS384", "HS512"])
+    func preparedKeyIsReused(alg: String) async throws {
+        // The secret is prepared once and its hash state copied per token: a check must leave it untouched.
+        let shared = try hmacVerifier()
+        for user in ["1", "2", "3"] {
+            let forged = hs(alg, #"{"sub":"\#(user)"}"#, secret: "other")
+            #expect(outcome(await connect(shared, forged)) == .invalid)
+            let claims = try await shared.verifyConnectionToken(hs(alg, #"{"sub":"\#(user)"}"#, secret: "secret"), now: now)
+            #expect(claims.user == user)
+        }
+    }
+
+    @Test("A token whose signature was cut short is invalid", arguments: ["HS256", "HS384", "HS512"])
+    func truncatedSignature(alg: String) async throws {
+        let token = hs(alg, #"{"sub":"42"}"#, secret: "secret")
+        // 22 base64url characters = the first 16 bytes of the MAC.
+        let cut = String(token[..<token.index(after: token.lastIndex(of: ".")!)]) + token.split(separator: ".")[2].prefix(22)
+        #expect(outcome(await connect(try hmacVerifier(), cut)) == .invalid)
+    }
+
     @Test("TokenMinter.hs256 produces a token the verifier accepts, with the standard header")
     func minterRoundTrip() async throws {
         let claims = JSONObject([("sub", .string("alice")), ("exp", .number("1700000500")), ("info", .object(JSONObject([("a", .number("1.50"))])))])

@@ -5,8 +5,9 @@ import JWTKit
 /// The header's `alg` picks the key family; an algorithm whose family has no configured key,
 /// and any algorithm outside HS/RS/ES 256/384/512 (`none`, PS*, EdDSA...), is refused.
 struct JWTSignatureCheck: Sendable {
-    private let hmacSecret: String
-    private let previousHMACSecret: String
+    /// The current HMAC secret and the previous one (rotation); nil when not configured.
+    private let hmacKey: TokenHMAC.Key?
+    private let previousHMACKey: TokenHMAC.Key?
     /// Unix seconds after which the previous secret stops being accepted; 0 = no limit.
     private let previousHMACSecretValidUntil: Int64
     /// jwt-kit's RS/ES verifiers, built once in the background (jwt-kit's key collection is an actor).
@@ -17,8 +18,8 @@ struct JWTSignatureCheck: Sendable {
     let hasKeys: Bool
 
     init(config: TokenConfig, keyPrefix: String) throws(ConfigError) {
-        hmacSecret = config.hmacSecretKey
-        previousHMACSecret = config.hmacPreviousSecretKey
+        hmacKey = config.hmacSecretKey.isEmpty ? nil : TokenHMAC.Key(secret: config.hmacSecretKey)
+        previousHMACKey = config.hmacPreviousSecretKey.isEmpty ? nil : TokenHMAC.Key(secret: config.hmacPreviousSecretKey)
         previousHMACSecretValidUntil = config.hmacPreviousSecretKeyValidUntil
         let publicKeys = try TokenPublicKeys(rsaPEM: config.rsaPublicKey, ecdsaPEM: config.ecdsaPublicKey, keyPrefix: keyPrefix)
         publicKeyVerifiers = publicKeys.isEmpty ? nil : Task { await publicKeys.makeVerifiers() }
@@ -31,7 +32,7 @@ struct JWTSignatureCheck: Sendable {
             }
             jwks = JWKSKeySource(endpoint: endpoint)
         }
-        hasKeys = !hmacSecret.isEmpty || !previousHMACSecret.isEmpty || !publicKeys.isEmpty || jwks != nil
+        hasKeys = hmacKey != nil || previousHMACKey != nil || !publicKeys.isEmpty || jwks != nil
     }
 
     /// Throws `.invalid` unless `signature` is a valid `algorithm` signature of `signingInput`.
@@ -81,15 +82,14 @@ struct JWTSignatureCheck: Sendable {
     private func verifyHMAC(
         _ hash: TokenHMAC.Hash, algorithm: String, signingInput: ArraySlice<UInt8>, signature: [UInt8], now: Int64
     ) throws(TokenError) {
-        let previousUsable = !previousHMACSecret.isEmpty
-            && (previousHMACSecretValidUntil <= 0 || now <= previousHMACSecretValidUntil)
-        guard !hmacSecret.isEmpty || previousUsable else {
+        let previous = previousHMACSecretValidUntil <= 0 || now <= previousHMACSecretValidUntil ? previousHMACKey : nil
+        guard hmacKey != nil || previous != nil else {
             throw .invalid("no key configured for JWT algorithm \(algorithm)")
         }
-        if !hmacSecret.isEmpty, TokenHMAC.isValid(signature, hash, of: signingInput, secret: hmacSecret) {
+        if let hmacKey, hmacKey.isValid(signature, hash, of: signingInput) {
             return
         }
-        if previousUsable, TokenHMAC.isValid(signature, hash, of: signingInput, secret: previousHMACSecret) {
+        if let previous, previous.isValid(signature, hash, of: signingInput) {
             return
         }
         throw .invalid("invalid token signature")
