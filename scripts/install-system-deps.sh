@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project builds and tests with, when they are missing:
 # libhiredis-dev (the Redis wire protocol, linked by the broker), redis-server (tests), and
-# chromium + chromium-driver (the admin console's browser tests, driven with selenium).
+# chromium + chromium-driver (the admin console's browser tests, driven with selenium), iproute2 (`ss`, which
+# the broker-bench test reads connections with).
 # Idempotent; needs root (or sudo) and apt-get.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v ss >/dev/null 2>&1 || need+=(iproute2)
 if [[ ${#need[@]} -eq 0 ]]; then
   exit 0
 fi
