@@ -438,10 +438,14 @@ public final class ClientSession: @unchecked Sendable {
     }
 
     /// The first ping comes at a random time in [interval/2, interval), then every interval.
+    ///
+    /// The spread comes from the client ID, which is random already: a random number of its own would be one more
+    /// system call per connection.
     func schedulePings() {
         nextPresenceUpdateAt = now + config.presenceUpdateInterval.milliseconds
         let interval = nativePing ? ClientSession.nativePingInterval : config.pingInterval.milliseconds
         guard interval > 0 else { return }
-        nextPingAt = now + interval / 2 + Int64.random(in: 0..<max(1, interval / 2))
+        let spread = UInt64(max(1, interval / 2))
+        nextPingAt = now + interval / 2 + Int64(UInt64(truncatingIfNeeded: clientID.hashValue) % spread)
     }
 }
