@@ -51,10 +51,6 @@ struct RequestBuilder: Sendable {
         return Array(h.utf8)
     }
 
-    private func head(path: String, contentLength: Int) -> [UInt8] {
-        RequestBuilder.head(server: server, path: path, contentLength: contentLength)
-    }
-
     /// Whether several publications can share one request (`/api/batch`).
     var canBatch: Bool { server.target == .centrifugo }
     var canBroadcast: Bool { server.target == .centrifugo }
@@ -74,7 +70,7 @@ struct RequestBuilder: Sendable {
         let open = Array(#"{"commands":["#.utf8)
         let close = Array("]}".utf8)
         let length = open.count + close.count + items.reduce(0) { $0 + batchPieces[$1.channel].bytes.count } + max(0, items.count - 1)
-        let h = head(path: server.api.path + "/batch", contentLength: length)
+        let h = RequestBuilder.head(server: server, path: server.api.path + "/batch", contentLength: length)
         var buf = allocator.buffer(capacity: h.count + length)
         buf.writeBytes(h)
         buf.writeBytes(open)
@@ -100,7 +96,7 @@ struct RequestBuilder: Sendable {
         let names = channels.map { "\"\($0)\"" }.joined(separator: ",")
         let pre = Array(#"{"channels":[\#(names)],"data":"#.utf8)
         let body = pre + payload.bytes + Array("}".utf8)
-        let h = head(path: server.api.path + "/broadcast", contentLength: body.count)
+        let h = RequestBuilder.head(server: server, path: server.api.path + "/broadcast", contentLength: body.count)
         var buf = allocator.buffer(capacity: h.count + body.count)
         buf.writeBytes(h)
         buf.writeBytes(body)

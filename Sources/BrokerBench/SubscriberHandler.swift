@@ -1,8 +1,9 @@
 import NIOCore
 import NIOWebSocket
 
-/// The WebSocket side of one subscriber, from the end of the handshake (`WebSocketHandshakeDone`). For Centrifugo it
-/// sends `connect` (with a token) then `subscribe`, answers `{}` pings with `{}`; for nchan the subscription exists once the upgrade is done.
+/// The WebSocket side of one subscriber, from the end of the handshake (`WebSocketHandshakeDone`). For Centrifugo
+/// it sends `connect` (with a token) then `subscribe`, and answers `{}` pings with `{}`; for nchan the subscription
+/// exists once the upgrade is done.
 /// Publication frames are scanned in place for `"seq":`/`"ts":` (see `ByteScan`); nothing is decoded as JSON.
 final class SubscriberHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
