@@ -21,18 +21,30 @@ enum ProcStats {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// utime + stime in seconds, fields 14 and 15 of /proc/PID/stat (all threads); 0 if the process is gone.
-    static func cpuSeconds(pid: Int32) -> Double {
-        guard let s = read("/proc/\(pid)/stat"), let close = s.lastIndex(of: ")") else { return 0 }
-        let fields = s[s.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state); utime is field 14 -> index 11, stime field 15 -> index 12.
-        guard fields.count > 12, let u = Double(fields[11]), let st = Double(fields[12]) else { return 0 }
-        return (u + st) / clockTicks
+    /// CPU time of a process in seconds, split into user and kernel time (utime and stime). The kernel part
+    /// includes the softirq work done in the process's context: on loopback that is the receiving socket's TCP
+    /// processing too, so a server pays for its clients' receive path, and both compared servers pay it alike.
+    struct CPUTime: Sendable {
+        var user = 0.0
+        var kernel = 0.0
+        var total: Double { user + kernel }
+
+        static func + (a: CPUTime, b: CPUTime) -> CPUTime { CPUTime(user: a.user + b.user, kernel: a.kernel + b.kernel) }
+        static func - (a: CPUTime, b: CPUTime) -> CPUTime { CPUTime(user: a.user - b.user, kernel: a.kernel - b.kernel) }
     }
 
-    static func cpuSeconds(pids: [Int32]) -> Double { pids.reduce(0) { $0 + cpuSeconds(pid: $1) } }
+    /// Fields 14 and 15 of /proc/PID/stat (all threads); zero if the process is gone.
+    static func cpuTime(pid: Int32) -> CPUTime {
+        guard let s = read("/proc/\(pid)/stat"), let close = s.lastIndex(of: ")") else { return CPUTime() }
+        let fields = s[s.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state); utime is field 14 -> index 11, stime field 15 -> index 12.
+        guard fields.count > 12, let u = Double(fields[11]), let st = Double(fields[12]) else { return CPUTime() }
+        return CPUTime(user: u / clockTicks, kernel: st / clockTicks)
+    }
 
-    static func selfCPUSeconds() -> Double { cpuSeconds(pid: getpid()) }
+    static func cpuTime(pids: [Int32]) -> CPUTime { pids.reduce(CPUTime()) { $0 + cpuTime(pid: $1) } }
+
+    static func selfCPUTime() -> CPUTime { cpuTime(pid: getpid()) }
 
     /// VmRSS in KiB from /proc/PID/status; 0 if the process is gone.
     static func rssKiB(pid: Int32) -> Int {

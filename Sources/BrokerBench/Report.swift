@@ -20,6 +20,10 @@ enum Report {
         Metric(label: "connects/s", value: { $0.connectsPerSecond }),
         Metric(label: "connects per server CPU-s", value: { $0.connectsPerServerCpuSecond }, format: "%.0f"),
         Metric(label: "generator CPU % (connecting)", value: { $0.connectGeneratorCpuPercent }),
+        Metric(label: "server µs per connect", value: { $0.connectServerMicros }, format: "%.1f"),
+        Metric(label: "server kernel µs per connect", value: { $0.connectServerKernelMicros }, format: "%.1f"),
+        Metric(label: "generator µs per connect", value: { $0.connectGeneratorMicros }, format: "%.1f"),
+        Metric(label: "generator kernel µs per connect", value: { $0.connectGeneratorKernelMicros }, format: "%.1f"),
         Metric(label: "publications/s", value: { $0.publicationsPerSecond }),
         Metric(label: "publish errors", value: { $0.publishErrors.map(Double.init) }, format: "%.0f"),
         Metric(label: "publish RTT p99 ms", value: { $0.publishRttP99Ms }, format: "%.3f"),
@@ -37,6 +41,9 @@ enum Report {
         Metric(label: "server CPU s", value: { $0.serverCpuSeconds }, format: "%.2f"),
         Metric(label: "server CPU %", value: { $0.serverCpuPercent }),
         Metric(label: "ops per server CPU-s", value: { $0.opsPerServerCpuSecond }, format: "%.0f"),
+        Metric(label: "server µs per op", value: { $0.serverMicrosPerOp }, format: "%.2f"),
+        Metric(label: "server kernel µs per op", value: { $0.serverKernelMicrosPerOp }, format: "%.2f"),
+        Metric(label: "generator µs per op", value: { $0.generatorMicrosPerOp }, format: "%.2f"),
         Metric(label: "server RSS before KiB", value: { Double($0.serverRssBeforeKiB) }, format: "%.0f"),
         Metric(label: "server RSS connected KiB", value: { Double($0.serverRssConnectedKiB) }, format: "%.0f"),
         Metric(label: "RSS per connection KiB", value: { $0.rssPerConnectionKiB }),
@@ -48,7 +55,8 @@ enum Report {
         "delivered msgs/s", "ops per server CPU-s", "latency p50 ms", "latency p99 ms", "latency p999 ms", "lost",
         "duplicated", "server CPU %", "RSS per connection KiB", "connects/s", "connects per server CPU-s",
         "generator CPU % (connecting)", "publications/s", "churn cycles/s",
-        "publish RTT p99 ms", "generator CPU %",
+        "publish RTT p99 ms", "generator CPU %", "server µs per op", "server kernel µs per op",
+        "server µs per connect", "server kernel µs per connect", "generator µs per connect",
     ]
 
     static func fmt(_ v: Double?, _ f: String) -> String {
@@ -75,14 +83,14 @@ enum Report {
             let rs = results.filter { $0.scenario == scenario }
             guard let first = rs.first else { continue }
             out += "\n== \(scenario) (\(first.kind): \(first.subscribers) subs, \(first.channels) channels, rate \(first.rate), \(first.durationSeconds) s; ops = \(first.opsName))\n"
-            var header = pad("metric", 26, left: true)
+            var header = pad("metric", 32, left: true)
             for r in rs { header += pad(r.server, 16) }
             if rs.count >= 2 { header += pad("ratio", 9) }
             out += header + "\n"
             for m in metrics {
                 let vals = rs.map { m.value($0) }
                 if vals.allSatisfy({ $0 == nil }) { continue }
-                var line = pad(m.label, 26, left: true)
+                var line = pad(m.label, 32, left: true)
                 for v in vals { line += pad(fmt(v, m.format), 16) }
                 if rs.count >= 2 { line += pad(ratio(vals[0], vals[1]), 9) }
                 out += line + "\n"
@@ -114,6 +122,7 @@ enum Report {
                 let label = m.label == "ops per server CPU-s" ? "\(ra.opsName) per server CPU-s" : m.label
                 rows.append([s, label, fmt(va, m.format), fmt(vb, m.format), ratio(va, vb)])
             }
+            rows += ceilings(ra, rb).map { [s, $0.label, "", "", String(format: "%.2f", $0.value)] }
         }
         let head = ["scenario", "metric", a, b, "ratio \(a)/\(b)"]
         if markdown {
@@ -126,6 +135,20 @@ enum Report {
         var out = "\nComparison (ratio = \(a) / \(b)):\n"
         out += zip(head, widths).enumerated().map { pad($0.element.0, $0.element.1, left: $0.offset < 2) }.joined() + "\n"
         for r in rows { out += zip(r, widths).enumerated().map { pad($0.element.0, $0.element.1, left: $0.offset < 2) }.joined() + "\n" }
+        return out
+    }
+
+    /// The highest per-CPU-second ratio the first server could reach against the second if its own code cost
+    /// nothing: the second's CPU per op over the first's kernel CPU per op. Kernel time is mostly the sockets'
+    /// work, which any server pays alike, so a target above this ceiling cannot be met by changing the server.
+    static func ceilings(_ a: ScenarioResult, _ b: ScenarioResult) -> [(label: String, value: Double)] {
+        var out: [(label: String, value: Double)] = []
+        if let ka = a.serverKernelMicrosPerOp, ka > 0, let tb = b.serverMicrosPerOp {
+            out.append(("\(a.opsName) ratio ceiling (kernel)", tb / ka))
+        }
+        if let ka = a.connectServerKernelMicros, ka > 0, let tb = b.connectServerMicros {
+            out.append(("connects ratio ceiling (kernel)", tb / ka))
+        }
         return out
     }
 

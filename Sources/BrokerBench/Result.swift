@@ -20,6 +20,12 @@ struct ScenarioResult: Codable, Sendable {
     var connectServerCpuSeconds: Double?
     var connectsPerServerCpuSecond: Double?
     var connectGeneratorCpuPercent: Double?
+    /// CPU microseconds per connection while connecting: the server's (in all and in the kernel) and the
+    /// generator's. The kernel share is the part no server can save by its own code (see `ProcStats.CPUTime`).
+    var connectServerMicros: Double?
+    var connectServerKernelMicros: Double?
+    var connectGeneratorMicros: Double?
+    var connectGeneratorKernelMicros: Double?
     var unexpectedCloses: Int = 0
     var closeCodes: [String: Int] = [:]
     var failureReasons: [String: Int] = [:]
@@ -52,10 +58,15 @@ struct ScenarioResult: Codable, Sendable {
     // resources over the measured window
     var windowSeconds: Double = 0
     var serverCpuSeconds: Double = 0
+    var serverKernelCpuSeconds: Double = 0
     var serverCpuPercent: Double = 0
     /// Deliveries (fanout/channels), connect cycles (churn), publications (publish) per server CPU-second.
     var opsPerServerCpuSecond: Double?
     var opsName: String = ""
+    /// Server CPU microseconds per op, in all and in the kernel; the generator's per op.
+    var serverMicrosPerOp: Double?
+    var serverKernelMicrosPerOp: Double?
+    var generatorMicrosPerOp: Double?
     var serverRssBeforeKiB: Int = 0
     var serverRssConnectedKiB: Int = 0
     var serverRssAfterKiB: Int = 0

@@ -121,8 +121,7 @@ extension Runner {
         fillLatency(&r, snap.counters.latency)
         fillUsage(&r, from: before, to: after)
         r.serverRssConnectedKiB = after.rss
-        r.opsName = "connect cycles"
-        if r.serverCpuSeconds > 0 { r.opsPerServerCpuSecond = (Double(cycles) / r.serverCpuSeconds).rounded() }
+        fillOps(&r, count: cycles, name: "connect cycles")
         for (k, v) in snap.counters.failureReasons { r.failureReasons[k] = v }
         try await loops[0].submit { pool.close() }.get()
         try await Task.sleep(nanoseconds: 2_500_000_000)  // let the last closes finish

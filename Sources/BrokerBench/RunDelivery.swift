@@ -73,8 +73,7 @@ extension Runner {
         r.deliveredPerSecond = round1(Double(snap.counters.delivered) / max(1e-9, Double(windowEnd - before.time) / 1e9))
         fillLatency(&r, snap.counters.latency)
         fillUsage(&r, from: before, to: after, windowEnd: windowEnd)
-        r.opsName = "deliveries"
-        if r.serverCpuSeconds > 0 { r.opsPerServerCpuSecond = (Double(snap.counters.delivered) / r.serverCpuSeconds).rounded() }
+        fillOps(&r, count: snap.counters.delivered, name: "deliveries")
         fillConnectionEnds(&r, snap)
         if let rate = spec.rate, let pps = r.publicationsPerSecond {
             let target = pattern == .broadcast && !builder.canBroadcast ? rate * Double(m) : rate * (pattern == .broadcast ? Double(m) : 1)

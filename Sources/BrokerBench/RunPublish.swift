@@ -28,8 +28,7 @@ extension Runner {
         r.publishRttP99Ms = round3(pub.4 / 1000)
         fillUsage(&r, from: before, to: after)
         r.serverRssConnectedKiB = after.rss
-        r.opsName = "publications"
-        if r.serverCpuSeconds > 0 { r.opsPerServerCpuSecond = (Double(pub.1 - pub.2) / r.serverCpuSeconds).rounded() }
+        fillOps(&r, count: pub.1 - pub.2, name: "publications")
         if pub.2 > 0 { r.notes.append("HTTP statuses: \(pub.5)") }
         try await loops[0].submit { pool.close() }.get()
     }

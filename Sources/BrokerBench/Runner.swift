@@ -94,10 +94,18 @@ final class Runner: @unchecked Sendable {
         let after = Usage(server)
         let secs = Double(after.time - t0) / 1e9
         let snap = try await StatsSnapshot.take(stats, publishedPerChannel: nil)
-        let serverCPU = after.serverCPU - before.serverCPU
-        r.connectServerCpuSeconds = round3(serverCPU)
-        if serverCPU > 0 { r.connectsPerServerCpuSecond = (Double(snap.counters.ready) / serverCPU).rounded() }
-        r.connectGeneratorCpuPercent = round1(100 * (after.selfCPU - before.selfCPU) / max(secs, 1e-9))
+        let serverCPU = after.server - before.server
+        let generatorCPU = after.generator - before.generator
+        let ready = snap.counters.ready
+        r.connectServerCpuSeconds = round3(serverCPU.total)
+        if serverCPU.total > 0 { r.connectsPerServerCpuSecond = (Double(ready) / serverCPU.total).rounded() }
+        r.connectGeneratorCpuPercent = round1(100 * generatorCPU.total / max(secs, 1e-9))
+        if ready > 0 {
+            r.connectServerMicros = micros(serverCPU.total, per: ready)
+            r.connectServerKernelMicros = micros(serverCPU.kernel, per: ready)
+            r.connectGeneratorMicros = micros(generatorCPU.total, per: ready)
+            r.connectGeneratorKernelMicros = micros(generatorCPU.kernel, per: ready)
+        }
         r.connected = snap.counters.ready
         r.connectFailures = snap.counters.failed
         r.failureReasons = Dictionary(uniqueKeysWithValues: snap.counters.failureReasons.map { ($0.key, $0.value) })
@@ -131,14 +139,14 @@ final class Runner: @unchecked Sendable {
         for s in stats { try await s.loop.submit { s.subs = [] }.get() }
     }
 
-    /// Resource snapshot: server CPU/RSS and our own CPU.
+    /// Resource snapshot: server CPU/RSS and the generator's (our own) CPU.
     struct Usage {
         var time = monotonicNanos()
-        var serverCPU: Double
-        var selfCPU = ProcStats.selfCPUSeconds()
+        var server: ProcStats.CPUTime
+        var generator = ProcStats.selfCPUTime()
         var rss: Int
         init(_ server: ServerSpec) {
-            serverCPU = ProcStats.cpuSeconds(pids: server.pids)
+            self.server = ProcStats.cpuTime(pids: server.pids)
             rss = ProcStats.rssKiB(pids: server.pids)
         }
     }
@@ -147,14 +155,28 @@ final class Runner: @unchecked Sendable {
         let window = Double((windowEnd ?? b.time) - a.time) / 1e9
         let wall = Double(b.time - a.time) / 1e9
         r.windowSeconds = round3(window)
-        r.serverCpuSeconds = round3(b.serverCPU - a.serverCPU)
-        r.serverCpuPercent = round1(100 * (b.serverCPU - a.serverCPU) / max(wall, 1e-9))
-        r.generatorCpuSeconds = round3(b.selfCPU - a.selfCPU)
-        r.generatorCpuPercent = round1(100 * (b.selfCPU - a.selfCPU) / max(wall, 1e-9))
+        let server = b.server - a.server
+        let generator = b.generator - a.generator
+        r.serverCpuSeconds = round3(server.total)
+        r.serverKernelCpuSeconds = round3(server.kernel)
+        r.serverCpuPercent = round1(100 * server.total / max(wall, 1e-9))
+        r.generatorCpuSeconds = round3(generator.total)
+        r.generatorCpuPercent = round1(100 * generator.total / max(wall, 1e-9))
         r.serverRssAfterKiB = b.rss
         if r.generatorCpuPercent >= 90 {
             r.notes.append("generator CPU \(r.generatorCpuPercent)% of a core: the generator may be the bottleneck")
         }
+    }
+
+    /// The scenario's unit of work (deliveries, connect cycles, publications): how many the server carried per
+    /// CPU-second, and what one cost the server (in all, and in the kernel) and the generator, in microseconds.
+    func fillOps(_ r: inout ScenarioResult, count: Int, name: String) {
+        r.opsName = name
+        guard count > 0 else { return }
+        if r.serverCpuSeconds > 0 { r.opsPerServerCpuSecond = (Double(count) / r.serverCpuSeconds).rounded() }
+        r.serverMicrosPerOp = micros(r.serverCpuSeconds, per: count)
+        r.serverKernelMicrosPerOp = micros(r.serverKernelCpuSeconds, per: count)
+        r.generatorMicrosPerOp = micros(r.generatorCpuSeconds, per: count)
     }
 
     func fillLatency(_ r: inout ScenarioResult, _ h: Histogram<UInt64>) {
@@ -174,5 +196,6 @@ final class Runner: @unchecked Sendable {
 }
 
 func ms(_ us: UInt64) -> Double { round3(Double(us) / 1000) }
+func micros(_ seconds: Double, per count: Int) -> Double { (seconds * 1e8 / Double(count)).rounded() / 100 }
 func round1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
 func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }

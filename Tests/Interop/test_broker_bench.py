@@ -49,10 +49,25 @@ def test_fanout_and_churn_count_every_publication(broker_factory, bench_bin, tmp
     assert fanout["expectedDeliveries"] == 200 * fanout["publications"]
     assert fanout["delivered"] == fanout["expectedDeliveries"]
     assert fanout["lost"] == 0 and fanout["duplicated"] == 0
+    assert_cpu_split(fanout, fanout["delivered"])
 
     churn = results["churn"]
     assert churn["connected"] > 0 and churn["connectFailures"] == 0
     assert churn["delivered"] == churn["connected"] and churn["duplicated"] == 0
+    assert_cpu_split(churn, churn["cycles"])
+
+
+def assert_cpu_split(result, ops):
+    """The server's CPU per op is its CPU seconds over the ops, and the kernel part is within it (both read from
+    /proc/PID/stat, utime and stime)."""
+    assert result["serverCpuSeconds"] > 0
+    assert 0 <= result["serverKernelCpuSeconds"] <= result["serverCpuSeconds"]
+    assert result["serverMicrosPerOp"] == pytest.approx(1e6 * result["serverCpuSeconds"] / ops, abs=0.01)
+    assert 0 <= result["serverKernelMicrosPerOp"] <= result["serverMicrosPerOp"]
+    assert result["generatorMicrosPerOp"] > 0
+    if "connectServerMicros" in result:
+        assert 0 <= result["connectServerKernelMicros"] <= result["connectServerMicros"]
+        assert 0 <= result["connectGeneratorKernelMicros"] <= result["connectGeneratorMicros"]
 
 
 def client_sources(port):
