@@ -155,13 +155,17 @@ log "broker: $NODES node(s), engine $ENGINE"
 NPORT=$(free_port)
 mkdir -p "$TMP/nginx"
 NGINX_FDS=$(( FDS < 20000 ? FDS : 20000 ))
+# worker_connections counts nginx's connection slots, not only its sockets: at 20,000 slots nchan dropped 252 of
+# the 19,000 idle subscribers ("worker_connections are not enough, reusing connections"). Slots beyond the fd
+# limit only draw a warning.
+NGINX_CONNS=$(( NGINX_FDS * 2 ))
 cat >"$TMP/nginx/nginx.conf" <<CONF
 load_module $NCHAN_MODULE;
 worker_processes 1;
 worker_rlimit_nofile $NGINX_FDS;
 pid $TMP/nginx/nginx.pid;
 error_log $TMP/nginx/error.log warn;
-events { worker_connections $NGINX_FDS; multi_accept on; }
+events { worker_connections $NGINX_CONNS; multi_accept on; }
 http {
   access_log off;
   client_body_temp_path $TMP/nginx/body;
