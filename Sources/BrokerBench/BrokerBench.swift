@@ -13,7 +13,8 @@ struct BrokerBench: AsyncParsableCommand {
         discussion: """
             Scenarios (--scenarios, comma-separated): presets \(ScenarioSpec.presetNames.joined(separator: ", ")), or
             KIND[:k=v,...] with KIND in fanout, channels, idle, churn, publish and keys subs, channels, rate (n|max),
-            dur, batch, pubconns, mode (rr|broadcast), conc, ahead, settle. E.g. fanout:subs=5000,rate=max,batch=10.
+            dur, batch, pubconns, mode (rr|broadcast), conc, ahead, settle, sub (command|token: subscribe with a
+            command, or through the connection token's channels claim). E.g. fanout:subs=5000,rate=max,batch=10.
 
             Servers: --server centrifugo=ws://127.0.0.1:8000,key=K,secret=S,pid=123,name=ours
                      --server nchan=http://127.0.0.1:8090,pid=456,pid=457

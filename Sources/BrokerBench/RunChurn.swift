@@ -95,6 +95,7 @@ extension Runner {
         try await loops[0].submit { pool.open(count: min(spec.concurrency, 16)) }.get().get()
         var connector = WebSocketConnector(server: server)
         connector.setupTimeout = .seconds(5)
+        connector.subscribe = spec.subscribe
         let driver = ChurnDriver(stats: stats[0], connector: connector, pool: pool,
                                  builder: RequestBuilder(server: server, payload: payload, channels: channels),
                                  concurrency: spec.concurrency, duration: spec.duration)

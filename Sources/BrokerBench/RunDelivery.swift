@@ -11,7 +11,7 @@ extension Runner {
         r.channels = m
         r.rate = spec.rate.map { String($0) } ?? "max"
         r.serverRssBeforeKiB = ProcStats.rssKiB(pids: server.pids)
-        try await connect(server, count: spec.subscribers, channels: channels, into: &r)
+        try await connect(server, count: spec.subscribers, channels: channels, subscribe: spec.subscribe, into: &r)
         r.serverRssConnectedKiB = ProcStats.rssKiB(pids: server.pids)
         if r.connected > 0 {
             r.rssPerConnectionKiB = round1(Double(r.serverRssConnectedKiB - r.serverRssBeforeKiB) / Double(r.connected))

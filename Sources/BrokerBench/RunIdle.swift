@@ -6,7 +6,7 @@ extension Runner {
         r.subscribers = spec.subscribers
         r.channels = channels.count
         r.serverRssBeforeKiB = ProcStats.rssKiB(pids: server.pids)
-        try await connect(server, count: spec.subscribers, channels: channels, into: &r)
+        try await connect(server, count: spec.subscribers, channels: channels, subscribe: spec.subscribe, into: &r)
         try await Task.sleep(nanoseconds: UInt64(spec.settle * 1e9))
         r.serverRssConnectedKiB = ProcStats.rssKiB(pids: server.pids)
         if r.connected > 0 {

@@ -63,8 +63,10 @@ final class Runner: @unchecked Sendable {
 
     /// Opens `count` subscribers (subscriber i on channel i % channels.count, node i % nodes) and waits until each
     /// is ready or failed.
-    func connect(_ server: ServerSpec, count: Int, channels: [String], into r: inout ScenarioResult) async throws {
-        let connector = WebSocketConnector(server: server)
+    func connect(_ server: ServerSpec, count: Int, channels: [String], subscribe: SubscribeMode,
+                 into r: inout ScenarioResult) async throws {
+        var connector = WebSocketConnector(server: server)
+        connector.subscribe = subscribe
         var perLoop: [[ConnectPump.Item]] = Array(repeating: [], count: loops.count)
         for i in 0..<count {
             let c = i % channels.count

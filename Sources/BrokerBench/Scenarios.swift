@@ -14,8 +14,14 @@ enum ScenarioKind: String, Sendable {
 
 enum ChannelsMode: String, Sendable { case rr, broadcast }
 
+/// How a Centrifugo subscriber gets its subscription: a `subscribe` command after the connect reply (`command`, the
+/// default), or the channel in the connection token's `channels` claim (`token`: a server-side subscription, one
+/// round trip fewer). nchan subscribes by URL either way.
+enum SubscribeMode: String, Sendable { case command, token }
+
 /// One scenario: a preset name (`fanout-1k`, …) or `kind[:k=v,...]`, e.g. `fanout:subs=5000,rate=max,batch=10`.
-/// Keys: subs, channels, rate (number or `max`), dur, batch, pubconns, mode (rr|broadcast), conc, ahead, settle.
+/// Keys: subs, channels, rate (number or `max`), dur, batch, pubconns, mode (rr|broadcast), conc, ahead, settle,
+/// sub (command|token).
 struct ScenarioSpec: Sendable {
     var name: String
     var kind: ScenarioKind
@@ -35,6 +41,7 @@ struct ScenarioSpec: Sendable {
     var ahead = 8
     /// Seconds to wait after connecting before measuring RSS (idle).
     var settle: Double = 2
+    var subscribe: SubscribeMode = .command
 
     static let presetNames = ["fanout-1k", "fanout-10k", "fanout-10k-max", "channels-rr", "channels-bc", "idle", "churn", "publish"]
 
@@ -99,6 +106,9 @@ struct ScenarioSpec: Sendable {
             case "conc": s.concurrency = try int()
             case "ahead": s.ahead = try int()
             case "settle": s.settle = try double()
+            case "sub":
+                guard let m = SubscribeMode(rawValue: v) else { throw BenchError.usage("sub=\(v): command or token") }
+                s.subscribe = m
             default: throw BenchError.usage("unknown scenario option '\(k)'")
             }
         }

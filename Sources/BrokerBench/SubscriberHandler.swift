@@ -2,8 +2,8 @@ import NIOCore
 import NIOWebSocket
 
 /// The WebSocket side of one subscriber, from the end of the handshake (`WebSocketHandshakeDone`). For Centrifugo
-/// it sends `connect` (with a token) then `subscribe`, and answers `{}` pings with `{}`; for nchan the subscription
-/// exists once the upgrade is done.
+/// it sends `connect` (with a token) then `subscribe` (or, with `SubscribeMode.token`, expects the subscription in
+/// the connect reply), and answers `{}` pings with `{}`; for nchan the subscription exists once the upgrade is done.
 /// Publication frames are scanned in place for `"seq":`/`"ts":` (see `ByteScan`); nothing is decoded as JSON.
 final class SubscriberHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
@@ -12,14 +12,16 @@ final class SubscriberHandler: ChannelInboundHandler, RemovableChannelHandler {
     let state: SubState
     let target: Target
     let token: String
+    let subscribe: SubscribeMode
     /// Text of a fragmented message (never seen from the servers here, handled anyway).
     private var fragments: ByteBuffer?
     private var closeTimer: Scheduled<Void>?
 
-    init(state: SubState, target: Target, token: String) {
+    init(state: SubState, target: Target, token: String, subscribe: SubscribeMode) {
         self.state = state
         self.target = target
         self.token = token
+        self.subscribe = subscribe
     }
 
     private func handshakeDone(context: ChannelHandlerContext) {
@@ -112,9 +114,9 @@ final class SubscriberHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func handleSetupReply(context: ChannelHandlerContext, _ data: ByteBuffer) {
-        let (error, connectOK, subscribeOK, pings) = data.withUnsafeReadableBytes { p in
+        let (error, connectOK, subscribeOK, subsOK, pings) = data.withUnsafeReadableBytes { p in
             (ByteScan.contains(p, #""error""#), ByteScan.contains(p, #""connect":"#),
-             ByteScan.contains(p, #""subscribe":"#), ByteScan.pingLines(p))
+             ByteScan.contains(p, #""subscribe":"#), ByteScan.contains(p, #""subs":"#), ByteScan.pingLines(p))
         }
         if pings > 0 { pong(context: context, count: pings) }
         if error {
@@ -122,6 +124,9 @@ final class SubscriberHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         switch state.phase {
+        case .connectSent where connectOK && subscribe == .token:
+            // The token's channel must come back in the connect reply's `subs`.
+            if subsOK { state.becameReady() } else { state.fail("connect reply without the token's subscription") }
         case .connectSent where connectOK:
             send(context: context, #"{"id":2,"subscribe":{"channel":"\#(state.channelName)"}}"#)
             state.phase = .subscribeSent

@@ -1,10 +1,13 @@
 import Crypto
 
-/// HS256 connection tokens (`{"sub":"<user>"}`) signed with the server's `client.token.hmac_secret_key`.
+/// HS256 connection tokens (`{"sub":"<user>"}`) signed with the server's `client.token.hmac_secret_key`. With
+/// `channels`, the token carries them in its `channels` claim: the server subscribes the connection to them while
+/// it connects (server-side subscriptions), with no subscribe command.
 enum Token {
-    static func make(user: String, secret: String) -> String {
+    static func make(user: String, secret: String, channels: [String] = []) -> String {
         let head = base64url(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
-        let body = base64url(Array(#"{"sub":"\#(user)"}"#.utf8))
+        let claim = channels.isEmpty ? "" : #","channels":[\#(channels.map { "\"\($0)\"" }.joined(separator: ","))]"#
+        let body = base64url(Array(#"{"sub":"\#(user)"\#(claim)}"#.utf8))
         let signingInput = head + "." + body
         let mac = HMAC<SHA256>.authenticationCode(for: Array(signingInput.utf8), using: SymmetricKey(data: Array(secret.utf8)))
         return signingInput + "." + base64url(Array(mac))

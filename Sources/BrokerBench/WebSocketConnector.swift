@@ -19,6 +19,7 @@ struct WebSocketConnector: Sendable {
     let expectedAccept: String
     /// Local addresses the connections leave from, round robin; empty means the kernel picks.
     let sources: [SocketAddress]
+    var subscribe: SubscribeMode = .command
 
     init(server: ServerSpec) {
         self.server = server
@@ -34,7 +35,10 @@ struct WebSocketConnector: Sendable {
         let endpoint = server.nodes[node % server.nodes.count]
         let path = server.subscribePath(channel: state.channelName, node: node)
         let target = server.target
-        let token = target == .centrifugo ? Token.make(user: state.user, secret: server.secret) : ""
+        let subscribe = self.subscribe
+        let token = target == .centrifugo
+            ? Token.make(user: state.user, secret: server.secret, channels: subscribe == .token ? [state.channelName] : [])
+            : ""
         let request =
             "GET \(path) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\nOrigin: http://\(endpoint.host):\(endpoint.port)\r\n"
             + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -57,7 +61,7 @@ struct WebSocketConnector: Sendable {
                     try sync.addHandler(WebSocketClientHandshake(state: state, request: request, expectedAccept: accept))
                     try sync.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 22)))
                     try sync.addHandler(WebSocketFrameEncoder())
-                    try sync.addHandler(SubscriberHandler(state: state, target: target, token: token))
+                    try sync.addHandler(SubscriberHandler(state: state, target: target, token: token, subscribe: subscribe))
                 }
             }
             .connect(to: endpoint.address)

@@ -57,6 +57,28 @@ def test_fanout_and_churn_count_every_publication(broker_factory, bench_bin, tmp
     assert_cpu_split(churn, churn["cycles"])
 
 
+def test_subscriptions_from_the_token_channels_claim(broker_factory, bench_bin, tmp_path):
+    """sub=token: each subscriber's channel goes in its connection token (a server-side subscription) and no
+    subscribe command is sent. A connect reply without the subscription fails the subscriber, and only a working
+    subscription receives the publications."""
+    broker = broker_factory(bench_config(), name="bench-token")
+    out = tmp_path / "token.json"
+    scenarios = "fanout:subs=100,rate=20,dur=1,sub=token,churn:conc=4,dur=1,sub=token"
+    done = subprocess.run(bench_command(broker, scenarios, out), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    results = {r["kind"]: r for r in json.loads(out.read_text())}
+
+    fanout = results["fanout"]
+    assert fanout["connected"] == 100 and fanout["connectFailures"] == 0, fanout["failureReasons"]
+    assert fanout["publications"] > 0
+    assert fanout["delivered"] == 100 * fanout["publications"]
+    assert fanout["lost"] == 0 and fanout["duplicated"] == 0
+
+    churn = results["churn"]
+    assert churn["connected"] > 0 and churn["connectFailures"] == 0, churn["failureReasons"]
+    assert churn["delivered"] == churn["connected"]
+
+
 def assert_cpu_split(result, ops):
     """The server's CPU per op is its CPU seconds over the ops, and the kernel part is within it (both read from
     /proc/PID/stat, utime and stime)."""
