@@ -93,9 +93,8 @@ extension Runner {
         r.serverRssBeforeKiB = ProcStats.rssKiB(pids: server.pids)
         let pool = HTTPPool(loop: loops[0], endpoint: server.api)
         try await loops[0].submit { pool.open(count: min(spec.concurrency, 16)) }.get().get()
-        var connector = WebSocketConnector(server: server)
+        var connector = WebSocketConnector(server: server, subscribe: spec.subscribe)
         connector.setupTimeout = .seconds(5)
-        connector.subscribe = spec.subscribe
         let driver = ChurnDriver(stats: stats[0], connector: connector, pool: pool,
                                  builder: RequestBuilder(server: server, payload: payload, channels: channels),
                                  concurrency: spec.concurrency, duration: spec.duration)

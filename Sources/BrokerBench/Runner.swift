@@ -65,8 +65,7 @@ final class Runner: @unchecked Sendable {
     /// is ready or failed.
     func connect(_ server: ServerSpec, count: Int, channels: [String], subscribe: SubscribeMode,
                  into r: inout ScenarioResult) async throws {
-        var connector = WebSocketConnector(server: server)
-        connector.subscribe = subscribe
+        let connector = WebSocketConnector(server: server, subscribe: subscribe)
         var perLoop: [[ConnectPump.Item]] = Array(repeating: [], count: loops.count)
         for i in 0..<count {
             let c = i % channels.count

@@ -19,10 +19,11 @@ struct WebSocketConnector: Sendable {
     let expectedAccept: String
     /// Local addresses the connections leave from, round robin; empty means the kernel picks.
     let sources: [SocketAddress]
-    var subscribe: SubscribeMode = .command
+    let subscribe: SubscribeMode
 
-    init(server: ServerSpec) {
+    init(server: ServerSpec, subscribe: SubscribeMode) {
         self.server = server
+        self.subscribe = subscribe
         sources = LoopbackSources.addresses(for: server.nodes.map(\.address))
         let raw = (0..<16).map { _ in UInt8.random(in: 0...255) }
         key = Token.base64(raw)
@@ -35,7 +36,6 @@ struct WebSocketConnector: Sendable {
         let endpoint = server.nodes[node % server.nodes.count]
         let path = server.subscribePath(channel: state.channelName, node: node)
         let target = server.target
-        let subscribe = self.subscribe
         let token = target == .centrifugo
             ? Token.make(user: state.user, secret: server.secret, channels: subscribe == .token ? [state.channelName] : [])
             : ""
