@@ -46,6 +46,12 @@ let package = Package(
             exclude: ["Proto/client.proto"],
             swiftSettings: strict
         ),
+        // The rule both executables apply at start to the secrets that guard a listener. Pure.
+        .target(
+            name: "SecretPolicy",
+            path: "Sources/SecretPolicy",
+            swiftSettings: strict
+        ),
         // hiredis (Debian libhiredis-dev): RESP command formatting and reply parsing for the Redis engine.
         .systemLibrary(
             name: "CHiredis",
@@ -58,6 +64,7 @@ let package = Package(
             dependencies: [
                 "BrokerProtocol",
                 "CHiredis",
+                "SecretPolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -106,6 +113,7 @@ let package = Package(
                 "Broker",
                 "BrokerProtocol",
                 "CHiredis",
+                "SecretPolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -119,6 +127,7 @@ let package = Package(
         .target(
             name: "Facade",
             dependencies: [
+                "SecretPolicy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -106,11 +106,15 @@ DB_URL="${DATABASE_URL%/*}/facade_bench"
 psql "$DB_URL" -q -c "CREATE EXTENSION pg_stat_statements"
 POSTMASTER_PID="$(head -1 "$PG_DIR/postmaster.pid")"
 
-# Broker: the repo's broker.json, with its own port.
+# Broker: the repo's broker.json (which holds no secrets), with its own port and this run's secrets.
 BROKER_PORT="$(free_port)"
 cp "$ROOT/broker.json" "$WORK/broker.json"
+BENCH_API_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+BENCH_TOKEN_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
 log "starting broker on :$BROKER_PORT (CPUs $SERVER_CPUS)"
-taskset -c "$SERVER_CPUS" "$BIN/broker" serve --config "$WORK/broker.json" --port "$BROKER_PORT" >"$WORK/broker.log" 2>&1 &
+CENTRIFUGO_HTTP_API_KEY="$BENCH_API_KEY" CENTRIFUGO_CLIENT_TOKEN_HMAC_SECRET_KEY="$BENCH_TOKEN_SECRET" \
+  CENTRIFUGO_ADMIN_ENABLED=false \
+  taskset -c "$SERVER_CPUS" "$BIN/broker" serve --config "$WORK/broker.json" --port "$BROKER_PORT" >"$WORK/broker.log" 2>&1 &
 BROKER_PID=$!
 wait_http "http://127.0.0.1:$BROKER_PORT/health" "$BROKER_PID" broker
 
@@ -118,8 +122,8 @@ wait_http "http://127.0.0.1:$BROKER_PORT/health" "$BROKER_PID" broker
 FACADE_PORT="$(free_port)"
 log "starting facade on :$FACADE_PORT (CPUs $SERVER_CPUS)"
 DATABASE_URL="$DB_URL" FACADE_HOST=127.0.0.1 FACADE_PORT="$FACADE_PORT" \
-  BROKER_API_URL="http://127.0.0.1:$BROKER_PORT/api" BROKER_API_KEY=change-me-api-key \
-  BROKER_TOKEN_SECRET=change-me-to-a-long-random-secret \
+  BROKER_API_URL="http://127.0.0.1:$BROKER_PORT/api" BROKER_API_KEY="$BENCH_API_KEY" \
+  BROKER_TOKEN_SECRET="$BENCH_TOKEN_SECRET" \
   FACADE_JWT_SECRET=facade-bench-session-secret-at-least-32-bytes FACADE_BCRYPT_COST=4 \
   taskset -c "$SERVER_CPUS" "$BIN/facade" serve >"$WORK/facade.log" 2>&1 &
 FACADE_PID=$!

@@ -41,8 +41,8 @@ summary() {
   fi
 }
 
-# 0. System packages: libhiredis-dev (linked by the broker), redis-server (Redis tests start their own).
-step "install system packages" bash scripts/install-system-deps.sh
+# 0. System packages: libhiredis-dev (linked by the broker), and what only the tests need (redis-server, chromium…).
+step "install system packages" bash scripts/install-system-deps.sh --test
 # 1. Python deps (quiet, idempotent).
 step "install python deps" "$PYTHON" -m pip install -q -r Tests/Interop/requirements.txt
 # 2. Build. Without a binary the interop suite cannot run.
@@ -79,7 +79,11 @@ step "centrifuge-python sdist tests/test_client.py" "$PYTHON" scripts/sdk_suite.
 # 7. schemathesis against the facade's /openapi.json: no server error, no response outside the schema.
 step "schemathesis (facade OpenAPI)" bash scripts/schemathesis.sh
 
-# 8. A short libFuzzer run over the decoders of untrusted input (client frames, JSON, fossil deltas).
+# 8. The README's commands, verbatim and in order, as a newcomer pastes them (scripts/start.sh included): every
+#    ```sh block carries a directive saying how it is checked. On the debug build this run already has.
+step "README (its commands, verbatim)" env SCRUMBLE_BUILD=debug "$PYTHON" scripts/readme_check.py
+
+# 9. A short libFuzzer run over the decoders of untrusted input (client frames, JSON, fossil deltas).
 step "fuzz (libFuzzer, 15 s per target)" bash scripts/fuzz.sh 15
 
 summary

@@ -22,6 +22,9 @@ public enum BrokerLauncher {
         for key in config.unknownKeys {
             logger.warning("unknown config key ignored", metadata: ["key": "\(key)"])
         }
+        for warning in try ExposedSecrets.check(config) {
+            logger.warning("weak secret (development mode): \(warning)")
+        }
 
         if config.admin.enabled && config.admin.insecure {
             logger.warning("admin.insecure is on: the admin console and its API need no sign-in; use it only on a trusted network")

@@ -44,6 +44,9 @@ struct Serve: AsyncParsableCommand {
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(1)
+        } catch let error as UnsafeSecretsError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
         }
     }
 }
@@ -55,10 +58,15 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         do {
             let path = options.config ?? "config.json"
-            _ = try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
+            let config = try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
+            // `serve` refuses weak secrets on exposed listeners: so does the check.
+            for warning in try ExposedSecrets.check(config) {
+                FileHandle.standardError.write(Data(("warning: weak secret (development mode): " + warning + "\n").utf8))
+            }
             print("config is valid")
         } catch {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            // A ConfigError or an UnsafeSecretsError: either names the key and what to do.
+            FileHandle.standardError.write(Data(("\(error)" + "\n").utf8))
             throw ExitCode(1)
         }
     }

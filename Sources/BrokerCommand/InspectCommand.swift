@@ -23,6 +23,7 @@ struct Inspect: AsyncParsableCommand {
         func client() throws -> InspectClient {
             var url = api
             var key = apiKey
+            var origin = "--api"
             if url == nil || key == nil {
                 let path = config ?? (FileManager.default.fileExists(atPath: "config.json") ? "config.json" : nil)
                 let loaded: BrokerConfig
@@ -32,10 +33,11 @@ struct Inspect: AsyncParsableCommand {
                     FileHandle.standardError.write(Data((error.description + "\n").utf8))
                     throw ExitCode(1)
                 }
+                if url == nil { origin = InspectClient.apiURLOrigin(for: loaded, file: path) }
                 url = url ?? InspectClient.apiURL(for: loaded)
                 key = key ?? loaded.httpAPI.key
             }
-            return InspectClient(apiURL: url!, apiKey: key!)
+            return InspectClient(apiURL: url!, apiKey: key!, origin: origin)
         }
 
         /// Runs the calls and prints the table (or the first result's JSON); failures go to stderr, exit 1.
