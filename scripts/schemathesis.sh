@@ -24,6 +24,17 @@ PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 export FACADE_PORT="$PORT" FACADE_HOST=127.0.0.1 FACADE_NO_RELAY=1 FACADE_BCRYPT_COST=4
 export FACADE_JWT_SECRET="schemathesis-session-secret-0123456789"
 export BROKER_TOKEN_SECRET="schemathesis-broker-secret-0123456789"
+# Google sign-in on (a throwaway RSA key's JWKS), so POST /v1/auth/google is fuzzed for real: every generated ID
+# token is refused with 401. Off, it answers 501 google_sign_in_disabled, which schemathesis counts as a server error.
+python3 - "$PG_DIR/google-jwks.json" <<'PY'
+import base64, json, sys
+from cryptography.hazmat.primitives.asymmetric import rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_numbers()
+b64 = lambda i: base64.urlsafe_b64encode(i.to_bytes((i.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
+jwk = {"kty": "RSA", "alg": "RS256", "use": "sig", "kid": "schemathesis", "n": b64(key.n), "e": b64(key.e)}
+json.dump({"keys": [jwk]}, open(sys.argv[1], "w"))
+PY
+export GOOGLE_CLIENT_ID="schemathesis.apps.googleusercontent.com" GOOGLE_JWKS_FILE="$PG_DIR/google-jwks.json"
 "$BIN" serve > "$PG_DIR/facade.log" 2>&1 &
 FACADE_PID=$!
 BASE="http://127.0.0.1:$PORT"

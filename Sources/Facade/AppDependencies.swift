@@ -10,7 +10,7 @@ struct AppDependencies: Sendable {
     let db: Database
     let sessions: SessionTokens
     let passwords: Passwords
-    /// nil when Google sign-in is not configured (the endpoint then answers 404).
+    /// nil when Google sign-in is not configured (the endpoint then answers 501 `google_sign_in_disabled`).
     let google: GoogleSignIn?
     let brokerTokens: BrokerTokens
     /// Injected clock: decides "today" for check-ins, so tests can cross day boundaries.

@@ -6,9 +6,21 @@ import PostgresNIO
 /// Assembles the facade: database pool, migrations, routes and the outbox relay.
 public enum FacadeApplication {
     /// Builds the application. Migrations (if enabled) run before the server accepts requests.
+    ///
+    /// Throws ``FacadeStartError`` first thing, before any connection, when ``FacadeStartCheck`` refuses the
+    /// configuration; logs its warnings and which optional features are off.
     public static func build(
         configuration: FacadeConfiguration, logger: Logger = Logger(label: "facade")
     ) async throws -> some ApplicationProtocol {
+        for warning in try FacadeStartCheck.check(configuration) {
+            logger.warning("weak secret (development mode): \(warning)")
+        }
+        if configuration.googleClientID == nil {
+            logger.info("Google sign-in is off (POST /v1/auth/google answers 501): set GOOGLE_CLIENT_ID and GOOGLE_JWKS_FILE to turn it on")
+        }
+        if !configuration.runRelay {
+            logger.info("The outbox relay is off in this process (FACADE_NO_RELAY=1): events wait in the outbox until a facade with the relay runs")
+        }
         let postgres = PostgresClient(configuration: try configuration.postgresConfiguration(), backgroundLogger: logger)
         let db = Database(client: postgres, logger: logger)
         let router = try await makeRouter(configuration: configuration, db: db)
@@ -34,12 +46,6 @@ public enum FacadeApplication {
     }
 
     static func makeRouter(configuration: FacadeConfiguration, db: Database) async throws -> Router<AppRequestContext> {
-        // HS256 keys shorter than the hash output are weak (and JWTKit asserts on them).
-        for (name, secret) in [("FACADE_JWT_SECRET", configuration.sessionSecret),
-                               ("BROKER_TOKEN_SECRET", configuration.brokerTokenSecret)]
-        where secret.utf8.count < 32 {
-            throw ConfigurationError("\(name) must be at least 32 bytes long.")
-        }
         var google: GoogleSignIn?
         if let clientID = configuration.googleClientID, let jwks = configuration.googleJWKS {
             google = try await GoogleSignIn(clientID: clientID, jwksJSON: jwks)

@@ -5,7 +5,9 @@ import PostgresNIO
 public struct FacadeConfiguration: Sendable {
     /// `postgres://user[:password]@host[:port]/database`
     public var databaseURL: String
-    public var host: String = "0.0.0.0"
+    /// Loopback by default: reachable from other machines only when asked (`FACADE_HOST=0.0.0.0`), and then
+    /// ``FacadeStartCheck`` insists on strong secrets.
+    public var host: String = "127.0.0.1"
     public var port: Int = 8080
     /// The broker's HTTP API base, e.g. `http://127.0.0.1:8000/api`.
     public var brokerAPIURL: String = "http://127.0.0.1:8000/api"

@@ -29,7 +29,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply migrations, then serve the API and run the outbox relay.")
 
     @Option(help: "PostgreSQL URL (env DATABASE_URL).") var databaseURL: String?
-    @Option(help: "Address to bind (env FACADE_HOST, default 0.0.0.0).") var host: String?
+    @Option(help: "Address to bind (env FACADE_HOST, default 127.0.0.1; on any other address the secrets must be strong).")
+    var host: String?
     @Option(help: "Port (env FACADE_PORT, default 8080).") var port: Int?
     @Option(name: .customLong("broker-api-url"), help: "Broker HTTP API base (env BROKER_API_URL, default http://127.0.0.1:8000/api).")
     var brokerAPIURL: String?
@@ -41,26 +42,44 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Do not run the outbox relay in this process (env FACADE_NO_RELAY=1).") var noRelay = false
 
     func run() async throws {
+        // A missing secret reaches the start check as empty, which refuses it with what to do.
         var configuration = FacadeConfiguration(
             databaseURL: try required(databaseURL ?? env("DATABASE_URL"), "DATABASE_URL"),
-            brokerTokenSecret: try required(brokerTokenSecret ?? env("BROKER_TOKEN_SECRET"), "BROKER_TOKEN_SECRET"),
-            sessionSecret: try required(jwtSecret ?? env("FACADE_JWT_SECRET"), "FACADE_JWT_SECRET"))
-        configuration.host = host ?? env("FACADE_HOST") ?? "0.0.0.0"
+            brokerTokenSecret: brokerTokenSecret ?? env("BROKER_TOKEN_SECRET") ?? "",
+            sessionSecret: jwtSecret ?? env("FACADE_JWT_SECRET") ?? "")
+        configuration.host = host ?? env("FACADE_HOST") ?? "127.0.0.1"
         configuration.port = port ?? env("FACADE_PORT").flatMap(Int.init) ?? 8080
         configuration.brokerAPIURL = brokerAPIURL ?? env("BROKER_API_URL") ?? "http://127.0.0.1:8000/api"
         configuration.brokerAPIKey = brokerAPIKey ?? env("BROKER_API_KEY") ?? ""
         configuration.googleClientID = googleClientID ?? env("GOOGLE_CLIENT_ID")
         if let path = googleJWKSFile ?? env("GOOGLE_JWKS_FILE") {
-            configuration.googleJWKS = try String(contentsOfFile: path, encoding: .utf8)
+            do {
+                configuration.googleJWKS = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                fail("GOOGLE_JWKS_FILE \(path) cannot be read (\(error.localizedDescription)).")
+            }
         }
         configuration.runRelay = !(noRelay || env("FACADE_NO_RELAY") == "1")
         if let cost = env("FACADE_BCRYPT_COST").flatMap(UInt8.init) { configuration.bcryptCost = cost }
 
         var logger = Logger(label: "facade")
         logger.logLevel = env("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let app = try await FacadeApplication.build(configuration: configuration, logger: logger)
+        let app: any ApplicationProtocol
+        do {
+            app = try await FacadeApplication.build(configuration: configuration, logger: logger)
+        } catch let error as FacadeStartError {
+            fail(error.description)
+        } catch let error as ConfigurationError {
+            fail(error.description)
+        }
         try await app.runService()
     }
+}
+
+/// Writes `message` to stderr and exits with status 1 (a configuration the facade refuses).
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    Foundation.exit(1)
 }
 
 struct Migrate: AsyncParsableCommand {

@@ -89,4 +89,24 @@ struct GoogleSignInTests {
             #expect((reply["user"] as? [String: Any])?["id"] as? String == session.userID)
         }
     }
+
+    @Test("off when not configured: 501 google_sign_in_disabled naming the settings, documented")
+    func disabled() async throws {
+        try await withFacade { api, _ in
+            for body: [String: any Sendable] in [["id_token": "x"], [:]] {
+                let reply = try await api.call(.post, "/v1/auth/google", json: body)
+                #expect(reply.status == .notImplemented, "\(reply.raw)")
+                #expect(reply.errorCode == "google_sign_in_disabled")
+                let message = try #require((reply["error"] as? [String: Any])?["message"] as? String)
+                for setting in ["GOOGLE_CLIENT_ID", "GOOGLE_JWKS_FILE", "--google-client-id", "--google-jwks-file"] {
+                    #expect(message.contains(setting), "\(message)")
+                }
+            }
+            let document = try await api.call(.get, "/openapi.json")
+            let responses = ((((document["paths"] as? [String: Any])?["/v1/auth/google"] as? [String: Any])?["post"]
+                as? [String: Any])?["responses"] as? [String: Any]) ?? [:]
+            #expect(responses["501"] != nil)
+            #expect(responses["404"] == nil)
+        }
+    }
 }

@@ -22,7 +22,7 @@ struct OutboxTests {
                     try await connection.query(
                         "INSERT INTO workspaces (id, name, time_zone) VALUES (\(workspaceID), 'x', 'UTC')", logger: db.logger)
                     try await OutboxWriter.workspaceEvent(
-                        connection, workspaceID: workspaceID, type: "test.event", dataJSON: "{}", logger: db.logger)
+                        connection, workspaceID: workspaceID, type: .postCreated, dataJSON: "{}", logger: db.logger)
                     throw Rollback()
                 }
             }
@@ -30,13 +30,13 @@ struct OutboxTests {
                 try await connection.query(
                     "INSERT INTO workspaces (id, name, time_zone) VALUES (\(workspaceID), 'x', 'UTC')", logger: db.logger)
                 try await OutboxWriter.workspaceEvent(
-                    connection, workspaceID: workspaceID, type: "test.event", dataJSON: #"{"n":1}"#, logger: db.logger)
+                    connection, workspaceID: workspaceID, type: .postCreated, dataJSON: #"{"n":1}"#, logger: db.logger)
             }
         }
         #expect(try await database.scalarInt("SELECT count(*)::int8 FROM workspaces") == 1)
         #expect(try await database.scalarInt("SELECT count(*)::int8 FROM outbox") == 1)
         #expect(try await database.scalarInt(
-            "SELECT count(*)::int8 FROM outbox WHERE channel LIKE 'workspace:%' AND payload->>'type' = 'test.event' AND payload->'data'->>'n' = '1'") == 1)
+            "SELECT count(*)::int8 FROM outbox WHERE channel LIKE 'workspace:%' AND payload->>'type' = 'post.created' AND payload->'data'->>'n' = '1'") == 1)
     }
 
     static func insertRows(_ database: TestDatabase, count: Int) async throws {

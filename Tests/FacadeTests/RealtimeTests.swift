@@ -19,7 +19,15 @@ struct RealtimeTests {
             #expect(connection.status == .ok)
             let claims = try await verifier.verify(try #require(connection.string("token")), as: BrokerConnectionClaims.self)
             #expect(claims.sub.value == owner.userID)
-            #expect(connection["channels"] as? [String] == ["personal:#\(owner.userID)", "workspace:\(workspace.id)"])
+            // No channels claim: the response names the channels the client subscribes to itself.
+            #expect(connection.string("personal_channel") == "personal:#\(owner.userID)")
+            #expect(connection["workspace_channels"] as? [String] == ["workspace:\(workspace.id)"])
+            #expect(connection["channels"] == nil)
+            #expect(connection["expires_in"] as? Int == 3600)
+            let connectionExpiry = try Date(try #require(connection.string("expires_at")), strategy: .iso8601)
+            #expect(connectionExpiry == claims.exp.value)
+            let payload = try #require(connection.string("token")?.split(separator: ".").dropFirst().first)
+            #expect(!String(decoding: try #require(Data(base64URL: String(payload))), as: UTF8.self).contains("channels"))
 
             let channel = "workspace:\(workspace.id)"
             let subscription = try await api.call(.get, "/v1/realtime/subscription-token?channel=\(channel)", token: owner.token)
@@ -28,7 +36,10 @@ struct RealtimeTests {
             #expect(subClaims.channel == channel)
             #expect(subClaims.sub.value == owner.userID)
             let expiresAt = try #require(subscription.string("expires_at"))
+            #expect(try Date(expiresAt, strategy: .iso8601) == subClaims.exp.value)
             #expect(try Date(expiresAt, strategy: .iso8601) > Date())
+            #expect(subscription["expires_in"] as? Int == 3600)
+            #expect(subscription.string("channel") == channel)
 
             let refused = try await api.call(.get, "/v1/realtime/subscription-token?channel=\(channel)", token: stranger.token)
             #expect(refused.status == .forbidden)
@@ -46,5 +57,14 @@ struct RealtimeTests {
             #expect(document.status == .ok)
             #expect(document.string("openapi")?.hasPrefix("3.1") == true)
         }
+    }
+}
+
+extension Data {
+    /// Decodes base64url without padding (JWT segments).
+    init?(base64URL: String) {
+        var base64 = base64URL.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
     }
 }

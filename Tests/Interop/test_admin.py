@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import (
-    BROKER_BIN, Broker, base_config, deep_merge, free_port, http_session, make_token, raw_clients, raw_connected, run,
+    BROKER_BIN, NAMESPACES, Broker, base_config, deep_merge, free_port, http_session, make_token, raw_clients, raw_connected, run,
     start_broker, uid,
 )
 
@@ -134,12 +134,15 @@ def test_page_and_assets_are_served_with_a_strict_csp_and_no_inline_code(console
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     html = page.text
     # Scripts only by src; no inline handlers; no secret of the config in what is served.
-    assert html.count("<script") == 1 and '<script src="admin/static/console.js"></script>' in html
+    scripts = ['<script src="admin/static/json-check.js"></script>', '<script src="admin/static/console.js"></script>']
+    assert html.count("<script") == 2 and all(tag in html for tag in scripts)
+    assert '<link rel="icon" href="admin/static/icon.svg" type="image/svg+xml">' in html
     assert " onclick=" not in html and " onload=" not in html and "<style" not in html
-    for path in ("/admin/static/console.js", "/admin/static/console.css"):
+    assets = ("/admin/static/console.js", "/admin/static/json-check.js", "/admin/static/console.css", "/admin/static/icon.svg")
+    for path in assets:
         r = s.get(console.http_url + path, timeout=5)
         assert r.status_code == 200 and r.headers["Content-Security-Policy"] == csp
-    script = s.get(console.http_url + "/admin/static/console.js", timeout=5).text
+    script = "".join(s.get(console.http_url + path, timeout=5).text for path in assets[:2])
     for secret in (ADMIN_PASSWORD, ADMIN_SECRET, console.api_key, console.secret):
         assert secret not in html and secret not in script
     assert "innerHTML" not in script, "values from clients must go on the page as text, never as HTML"
@@ -219,6 +222,24 @@ def test_admin_api_runs_server_api_methods_and_logs_who_acted(console):
     log = console.log_text()
     line = next(l for l in log.splitlines() if "admin action" in l and ch in l)
     assert f"admin_session={sid}" in line and "method=publish" in line and "remote=127.0.0.1" in line, line
+
+
+def test_admin_api_names_the_namespaces_on_unknown_channel_and_the_server_api_stays_centrifugos(console):
+    s, _ = sign_in(console)
+    names = sorted(n["name"] for n in NAMESPACES)
+    r = admin_api(s, console, "publish", {"channel": "foo:bar", "data": {}}).json()
+    assert r == {"error": {
+        "code": 102,
+        "message": f'unknown channel "foo:bar": namespace "foo" does not exist. Namespaces: {", ".join(names)} '
+                   '(channels without ":" use channel.without_namespace)',
+        "namespaces": names,
+    }}
+    assert admin_api(s, console, "history", {"channel": "$nope:x"}).json()["error"]["message"].startswith(
+        'unknown channel "$nope:x": namespace "nope" does not exist.')
+    # Centrifugo's clients get Centrifugo's error, byte for byte.
+    r = http_session().post(f"{console.api_url}/publish", data=json.dumps({"channel": "foo:bar", "data": {}}),
+                            headers={"X-API-Key": console.api_key}, timeout=5)
+    assert r.content == b'{"error":{"code":102,"message":"unknown channel"}}'
 
 
 def test_event_stream_shows_presence_joins_and_leaves_within_a_second(console):

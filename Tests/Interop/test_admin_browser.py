@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import deep_merge, base_config, make_token, new_sub, run, sdk_clients, start_broker, uid
+from conftest import NAMESPACES, deep_merge, base_config, make_token, new_sub, run, sdk_clients, start_broker, uid
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -36,6 +36,8 @@ def new_driver(width: int = 1280, height: int = 900):
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={width},{height}"):
         options.add_argument(arg)
+    # The browser's console (failed requests, CSP violations, script errors) for severe_logs().
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
@@ -56,6 +58,11 @@ def browser():
 
 def wait(driver, timeout=5.0):
     return WebDriverWait(driver, timeout, poll_frequency=0.05)
+
+
+def severe_logs(driver):
+    """What the browser's console logged at level SEVERE since the last call (errors, failed loads)."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
 def sign_in(driver, url, password=ADMIN_PASSWORD):
@@ -150,3 +157,78 @@ def test_overview_channels_and_user_pages_show_live_state(console, browser):
             assert client.state.name == "CONNECTED"
 
     run(main())
+
+
+def test_the_console_loads_with_nothing_in_the_browsers_error_log(console, browser):
+    browser.get(console.http_url + "/")
+    wait(browser).until(EC.visibility_of_element_located((By.ID, "password")))
+    # The icon the page names is served, so the browser asks for no missing /favicon.ico.
+    icon = browser.find_element(By.CSS_SELECTOR, 'link[rel="icon"]').get_attribute("href")
+    assert browser.execute_async_script(
+        "fetch(arguments[0]).then((r) => arguments[1](r.status + ' ' + r.headers.get('Content-Type')))", icon) == "200 image/svg+xml"
+    assert severe_logs(browser) == [], "signed out"
+
+    browser.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
+    browser.find_element(By.ID, "sign-in").click()
+    wait(browser).until(EC.text_to_be_present_in_element((By.ID, "live"), "live"))
+    for view, ready in [("#/channels", "channel-count"), ("#/connections", "connections"), ("#/publish", "publish")]:
+        browser.get(f"{console.http_url}/{view}")
+        wait(browser).until(EC.presence_of_element_located((By.ID, ready)))
+        wait(browser).until(EC.text_to_be_present_in_element((By.ID, "live"), "live"))
+    assert severe_logs(browser) == [], "signed in"
+
+
+def test_publish_form_says_what_is_wrong_with_the_data_and_which_namespaces_exist(console, browser):
+    sign_in(browser, console.http_url)
+    wait(browser).until(EC.visibility_of_element_located((By.ID, "app")))
+    browser.get(f"{console.http_url}/#/publish")
+    channel = wait(browser).until(EC.presence_of_element_located((By.ID, "publish-channel")))
+    data = browser.find_element(By.ID, "publish-data")
+    result = browser.find_element(By.ID, "publish-result")
+
+    def publish(ch, text):
+        browser.execute_script("arguments[0].textContent = ''", result)
+        channel.clear()
+        channel.send_keys(ch)
+        data.clear()
+        data.send_keys(text)
+        browser.find_element(By.ID, "publish").click()
+        return wait(browser).until(lambda d: result.text or None)
+
+    assert publish("chat:x", "{'text': 'hi'}") == 'Data is not valid JSON: unexpected "\'" at position 2 \u2014 strings need double quotes'
+    assert publish("chat:x", '{"text": "hi",}') == 'Data is not valid JSON: unexpected "}" at position 15 \u2014 remove the comma before it'
+    assert publish("chat:x", '{"text": hi}') == 'Data is not valid JSON: unexpected "h" at position 10 \u2014 text needs double quotes: "hi"'
+    names = ", ".join(sorted(n["name"] for n in NAMESPACES))
+    assert publish("foo:bar", '{"text": "hi"}') == (
+        f'unknown channel "foo:bar": namespace "foo" does not exist. Namespaces: {names} '
+        '(channels without ":" use channel.without_namespace) (102)')
+    assert '"offset":1' in publish("chat:form-" + uid(), '{"text": "hi"}')
+
+    # The channel page's own form checks its data the same way.
+    browser.get(f"{console.http_url}/#/channel/chat:form-{uid()}")
+    here = wait(browser).until(EC.presence_of_element_located((By.ID, "publish-data")))
+    here.clear()
+    here.send_keys('{"text": "hi"')
+    browser.find_element(By.ID, "publish-here").click()
+    error = wait(browser).until(lambda d: d.find_element(By.ID, "publish-error").text or None)
+    assert error == "Data is not valid JSON: unexpected end of the data \u2014 a closing } is missing"
+    # A channel page in a namespace that does not exist says which ones do.
+    browser.get(f"{console.http_url}/#/channel/foo:bar")
+    presence = wait(browser).until(lambda d: d.find_element(By.ID, "presence-error").text or None)
+    assert presence.startswith('Presence: unknown channel "foo:bar": namespace "foo" does not exist. Namespaces: ' + names)
+    assert severe_logs(browser) == []
+
+
+def test_the_json_check_agrees_with_the_browsers_parser(console, browser):
+    browser.get(console.http_url + "/")
+    wait(browser).until(EC.visibility_of_element_located((By.ID, "password")))
+    corpus = [
+        '{}', '[]', '1', '-0.5e3', '"a\\n\\u00e9"', 'true', ' null ', '{"a": [1, {"b": false}], "c": "x"}', '[1,]', '{"a":1,}',
+        "{'a': 1}", '{a: 1}', '{"a" 1}', '{"a": 1', '[1 2]', '01', '1.', '.5', '"tab\there"', '"\\x"', '{"a": 1} x', '',
+        'tru', 'nulls', '"unclosed', '[', '{"a": -}', '{"a":\n  [1, 2,\n]}',
+    ]
+    verdicts = browser.execute_script(
+        "return arguments[0].map((t) => [jsonCheck.problem(t) === null,"
+        " (() => { try { JSON.parse(t); return true; } catch (e) { return false; } })()]);", corpus)
+    disagree = [t for t, (ours, browsers) in zip(corpus, verdicts) if ours != browsers]
+    assert disagree == []

@@ -115,6 +115,8 @@ def team(facade):
 async def realtime_client(facade, broker, session: str, user_id: str, workspace: str):
     """A centrifuge-python client connected with the facade's tokens, on the workspace and personal channels."""
     conn = facade.call("GET", "/v1/realtime/token", session, expect=200)
+    # The token has no channels claim: the answer names the channels this client subscribes to itself.
+    assert conn["personal_channel"] == f"personal:#{user_id}" and f"workspace:{workspace}" in conn["workspace_channels"]
     rec = Recorder()
     client = Client(broker.ws_url, events=client_events(rec), token=conn["token"], proxy=None, timeout=5.0)
     await client.connect()
@@ -240,3 +242,62 @@ def test_facade_killed_between_commit_and_publish_delivers_once_after_restart(br
         assert [e["data"]["data"]["id"] for e in events] == [comment["id"]], events
     finally:
         restarted.stop()
+
+
+def test_every_publication_matches_the_openapi_document(stack):
+    """Each realtime event the facade publishes validates against components/schemas/RealtimeEvent, on the
+    channel the document gives its type; the token responses validate against their schemas too."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    facade, broker = stack
+    doc = facade.call("GET", "/openapi.json", expect=200)
+    registry = Registry().with_resource("urn:facade-openapi", Resource.from_contents(doc, default_specification=DRAFT202012))
+
+    def validator(name):
+        return Draft202012Validator({"$ref": f"urn:facade-openapi#/components/schemas/{name}"}, registry=registry)
+
+    ws, (alice, alice_id), (bob, bob_id) = team(facade)
+    base = f"/v1/workspaces/{ws}"
+    members = facade.call("GET", f"{base}/members", alice, expect=200)["items"]
+    bob_member = next(m["id"] for m in members if m["user_id"] == bob_id)
+    facade.call("PATCH", f"{base}/members/{bob_member}", alice, {"role": "admin"}, expect=200)
+    post = facade.call("POST", f"{base}/posts", alice, {"kind": "checkin", "body": "Plan", "mentions": [bob_member]}, expect=201)
+    facade.call("PATCH", f"{base}/posts/{post['id']}", alice, {"body": "Plan B"}, expect=200)
+    facade.call("POST", f"{base}/posts/{post['id']}/comments", bob, {"body": "Nice"}, expect=201)
+    facade.call("POST", f"{base}/posts/{post['id']}/reactions", bob, {"emoji": "ok"}, expect=201)
+    facade.call("DELETE", f"{base}/posts/{post['id']}/reactions/ok", bob, expect=204)
+    todo = facade.call("POST", f"{base}/todos", alice, {"title": "Ship"}, expect=201)
+    facade.call("PATCH", f"{base}/todos/{todo['id']}", bob, {"done": True}, expect=200)
+    facade.call("DELETE", f"{base}/todos/{todo['id']}", bob, expect=204)
+    for name, path, params in [("ConnectionToken", "/v1/realtime/token", {}),
+                               ("SubscriptionToken", "/v1/realtime/subscription-token", {"channel": f"workspace:{ws}"})]:
+        validator(name).validate(facade.call("GET", path, bob, expect=200, **params))
+    facade.call("DELETE", f"{base}/members/{bob_member}", bob, expect=204)
+    facade.call("DELETE", base, alice, expect=204)
+
+    def history(channel):
+        return [p["data"] for p in broker.api("history", {"channel": channel, "limit": -1})["result"]["publications"]]
+
+    deadline = time.monotonic() + 30
+    while not any(e["type"] == "workspace.deleted" for e in history(f"workspace:{ws}")):
+        assert time.monotonic() < deadline, history(f"workspace:{ws}")
+        time.sleep(0.2)
+    channels = doc["x-realtime-channels"]
+    published = {
+        "workspace:{workspace_id}": history(f"workspace:{ws}"),
+        "personal:#{user_id}": history(f"personal:#{alice_id}") + history(f"personal:#{bob_id}"),
+    }
+    seen = set()
+    event = validator("RealtimeEvent")
+    for channel, events in published.items():
+        for e in events:
+            event.validate(e)
+            assert e["type"] in channels[channel]["events"], (channel, e["type"])
+            assert e["workspace_id"] == ws
+            seen.add(e["type"])
+    documented = set(doc["components"]["schemas"]["RealtimeEvent"]["discriminator"]["mapping"])
+    assert seen == documented, documented - seen
+    kinds = {e["data"]["kind"] for e in published["personal:#{user_id}"]}
+    assert kinds == {"invite_accepted", "mention", "comment", "reaction"}, kinds

@@ -7,7 +7,8 @@ import NIOHTTP1
 /// server-API methods for a signed-in operator.
 ///
 /// Paths, under `admin.handler_prefix` (empty by default, as in Centrifugo):
-/// - `GET /` the page, `GET /admin/static/console.js|console.css` its script and style;
+/// - `GET /` the page, `GET /admin/static/console.js|json-check.js|console.css|icon.svg` its scripts, style
+///   and icon;
 /// - `POST /admin/auth` sign in with the password (form or JSON `password`): the session comes back as
 ///   `{"token"}` and as an HttpOnly, SameSite=Strict cookie;
 /// - `POST /admin/logout`, `GET /admin/session`;
@@ -40,7 +41,10 @@ final class AdminConsole: Sendable {
         self.prefix = node.config.admin.handlerPrefix
     }
 
-    func handles(path: String) -> Bool {
+    func handles(path: String) -> Bool { AdminConsole.isConsolePath(path, prefix: prefix) }
+
+    /// Whether `path` is one of the console's under `prefix` (`admin.handler_prefix`).
+    static func isConsolePath(_ path: String, prefix: String) -> Bool {
         path == prefix + "/" || (!prefix.isEmpty && path == prefix) || path.hasPrefix(prefix + "/admin/")
     }
 
@@ -59,6 +63,10 @@ final class AdminConsole: Sendable {
             return AdminConsole.page(ConsoleAssets.script, type: "text/javascript; charset=utf-8")
         case (.GET, "/admin/static/console.css"):
             return AdminConsole.page(ConsoleAssets.style, type: "text/css; charset=utf-8")
+        case (.GET, "/admin/static/json-check.js"):
+            return AdminConsole.page(ConsoleAssets.jsonCheck, type: "text/javascript; charset=utf-8")
+        case (.GET, "/admin/static/icon.svg"):
+            return AdminConsole.page(ConsoleAssets.icon, type: "image/svg+xml")
         case (.POST, "/admin/auth"):
             return signIn(head: head, body: body, remote: remote)
         case (.POST, "/admin/logout"):
@@ -73,7 +81,8 @@ final class AdminConsole: Sendable {
             guard let session = authorize(head) else { return AdminConsole.unauthorized }
             if !sameOrigin(head) { return AdminConsole.error(.forbidden, "cross-origin request refused") }
             return await call(body: body, session: session, remote: remote)
-        case (_, "/"), (_, "/admin/static/console.js"), (_, "/admin/static/console.css"), (_, "/admin/auth"),
+        case (_, "/"), (_, "/admin/static/console.js"), (_, "/admin/static/console.css"), (_, "/admin/static/json-check.js"),
+            (_, "/admin/static/icon.svg"), (_, "/admin/auth"),
             (_, "/admin/logout"), (_, "/admin/session"), (_, "/admin/api"), (_, "/admin/events"):
             return AdminConsole.error(.methodNotAllowed, "method not allowed")
         default:
@@ -192,8 +201,17 @@ final class AdminConsole: Sendable {
         } else {
             logger.debug("admin query", metadata: metadata)
         }
-        let body = await api.reply(method: method, request: params)
+        var body = await api.reply(method: method, request: params)
+        if AdminConsole.isUnknownChannel(body), let channel = params.objectValue?["channel"]?.stringValue {
+            body = UnknownChannelDetail.reply(channel: channel, config: node.config.channel)
+        }
         return HTTPResponse(status: .ok, contentType: "application/json", body: body, headers: AdminConsole.securityHeaders)
+    }
+
+    /// Whether a server-API reply is error 102, `{"error":{"code":102,…}}`.
+    static func isUnknownChannel(_ reply: [UInt8]) -> Bool {
+        guard reply.starts(with: #"{"error""#.utf8) else { return false }
+        return (try? JSONParser.parse(reply))?.objectValue?["error"]?.objectValue?["code"]?.int64Value == 102
     }
 
     // MARK: Responses

@@ -121,7 +121,10 @@ struct AdminFeed {
             let bytes = try await api.call(method: method, request: .object(JSONObject(params)))
             return .success((try? JSONParser.parse(bytes)) ?? .null)
         } catch {
-            return .failure(error)
+            guard error.code == APIError.unknownChannel.code, let channel else { return .failure(error) }
+            // As the admin API answers it: which namespace is missing and which exist.
+            let config = api.node.config.channel
+            return .failure(APIError(code: error.code, message: UnknownChannelDetail.message(channel: channel, config: config)))
         }
     }
 

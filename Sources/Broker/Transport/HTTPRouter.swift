@@ -100,7 +100,15 @@ final class HTTPRouter: Sendable {
             registry.emit(into: &out)
             return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: out)
         }
-        return .json(Array(#"{"error":"not found"}"#.utf8), status: .notFound)
+        return notFound(path: path)
+    }
+
+    /// A 404 that names the setting turning the path's feature on, or the port serving it, when the path
+    /// belongs to one; `{"error":"not found"}` otherwise.
+    func notFound(path: String) -> HTTPResponse {
+        let notice = FeatureOffNotice.find(
+            path: path, config: node.config, servesInternal: servesInternal, servesClients: servesClients, consoleHere: console != nil)
+        return notice?.response ?? .json(Array(#"{"error":"not found"}"#.utf8), status: .notFound)
     }
 
     static func encode(_ health: EngineHealth) -> [UInt8] {

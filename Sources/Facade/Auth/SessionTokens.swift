@@ -21,7 +21,7 @@ public struct SessionTokens: Sendable {
 
     public init(secret: String, lifetime: TimeInterval, now: @escaping @Sendable () -> Date = { Date() }) async {
         let keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        await keys.add(hmac: HS256Key.make(secret), digestAlgorithm: .sha256)
         self.keys = keys
         self.lifetime = lifetime
         self.now = now

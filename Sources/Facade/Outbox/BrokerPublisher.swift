@@ -44,7 +44,7 @@ public struct BrokerPublisher: Sendable {
         var body = "{\"commands\":["
         for (i, item) in items.enumerated() {
             if i > 0 { body += "," }
-            body += "{\"publish\":{\"channel\":\(JSONResponse.quote(item.channel)),\"data\":\(item.dataJSON),"
+            body += "{\"publish\":{\"channel\":\(JSONResponse.quote(item.channel)),\"data\":\(JSONResponse.compact(item.dataJSON)),"
             body += "\"idempotency_key\":\(JSONResponse.quote(item.idempotencyKey))}}"
         }
         body += "]}"

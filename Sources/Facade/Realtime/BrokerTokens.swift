@@ -31,10 +31,13 @@ public struct BrokerTokens: Sendable {
 
     public init(secret: String, lifetime: TimeInterval) async {
         let keys = JWTKeyCollection()
-        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        await keys.add(hmac: HS256Key.make(secret), digestAlgorithm: .sha256)
         self.keys = keys
         self.lifetime = lifetime
     }
+
+    /// How long a token lives, in whole seconds (the `expires_in` of the token responses).
+    var lifetimeSeconds: Int { Int(lifetime.rounded(.down)) }
 
     func connectionToken(userID: UUID, now: Date) async throws -> (token: String, expiresAt: Date) {
         let now = now.wholeSeconds

@@ -78,7 +78,7 @@ struct AuthRoutes {
     /// Signs in with a Google ID token: finds the user by Google subject, else links the account with the
     /// same verified email, else creates a user.
     func google(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        guard let google = deps.google else { throw APIError.notFound("Google sign-in") }
+        guard let google = deps.google else { throw APIError.googleSignInDisabled }
         let body = try await request.decodeJSON(GoogleRequest.self, context: context)
         let identity = try await google.verify(body.id_token)
         guard let email = identity.email, identity.emailVerified else {

@@ -46,10 +46,10 @@ struct CommentRoutes {
                 """, logger: deps.logger)
             else { throw APIError.notFound("Post") }
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "comment.created", dataJSON: json, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .commentCreated, dataJSON: json, logger: deps.logger)
             if postAuthorID != me.memberID {
                 try await OutboxWriter.notify(
-                    connection, recipientMemberID: postAuthorID, kind: "comment",
+                    connection, recipientMemberID: postAuthorID, kind: .comment,
                     payloadJSON: "{\"comment\":\(json)}", logger: deps.logger)
             }
             try await OutboxWriter.notifyMentions(

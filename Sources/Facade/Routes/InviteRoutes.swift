@@ -104,9 +104,9 @@ struct InviteRoutes {
                 "UPDATE invites SET accepted_at = now(), accepted_by_member_id = \(memberID) WHERE id = \(inviteID)",
                 logger: deps.logger)
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "member.joined", dataJSON: memberJSON, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .memberJoined, dataJSON: memberJSON, logger: deps.logger)
             try await OutboxWriter.notify(
-                connection, recipientMemberID: inviterID, kind: "invite_accepted",
+                connection, recipientMemberID: inviterID, kind: .inviteAccepted,
                 payloadJSON: "{\"member\":\(memberJSON)}", logger: deps.logger)
             return memberJSON
         }

@@ -101,7 +101,7 @@ struct MemberRoutes {
                 """, logger: deps.logger)
             else { throw APIError.notFound("Member") }
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "member.updated", dataJSON: json, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .memberUpdated, dataJSON: json, logger: deps.logger)
             return json
         }
         return JSONResponse.raw(json)
@@ -130,7 +130,7 @@ struct MemberRoutes {
                 logger: deps.logger)
             else { throw APIError.notFound("Member") }
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "member.left", dataJSON: json, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .memberLeft, dataJSON: json, logger: deps.logger)
         }
         return JSONResponse.noContent()
     }

@@ -79,7 +79,7 @@ struct PostRoutes {
                     body.kind == "checkin" ? "You already checked in today." : "You already checked out today.")
             }
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "post.created", dataJSON: json, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .postCreated, dataJSON: json, logger: deps.logger)
             try await OutboxWriter.notifyMentions(
                 connection, mentions: body.mentions ?? [], membership: me,
                 payloadJSON: "{\"post\":\(json)}", logger: deps.logger)
@@ -128,7 +128,7 @@ struct PostRoutes {
                 """, logger: deps.logger)
             else { throw APIError.notFound("Post") }
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "post.updated", dataJSON: json, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .postUpdated, dataJSON: json, logger: deps.logger)
             return json
         }
         return JSONResponse.raw(json)

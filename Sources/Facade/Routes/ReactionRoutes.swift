@@ -88,10 +88,10 @@ struct ReactionRoutes {
                 throw APIError.conflict("duplicate_reaction", "You already reacted with this emoji.")
             }
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "reaction.added", dataJSON: json, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .reactionAdded, dataJSON: json, logger: deps.logger)
             if authorID != me.memberID {
                 try await OutboxWriter.notify(
-                    connection, recipientMemberID: authorID, kind: "reaction",
+                    connection, recipientMemberID: authorID, kind: .reaction,
                     payloadJSON: "{\"reaction\":\(json)}", logger: deps.logger)
             }
             return json
@@ -115,7 +115,7 @@ struct ReactionRoutes {
                 """, logger: deps.logger)
             else { throw APIError.notFound("Reaction") }
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "reaction.removed", dataJSON: json, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .reactionRemoved, dataJSON: json, logger: deps.logger)
         }
         return JSONResponse.noContent()
     }

@@ -11,8 +11,13 @@ struct RealtimeRoutes {
         group.get("realtime/subscription-token") { request, _ in try await self.subscriptionToken(request) }
     }
 
-    /// `{"token", "expires_at", "channels"}`: `channels` lists the personal channel (subscribe directly,
-    /// it is user-limited) and the workspace channels (each needs a subscription token).
+    /// `{"token", "expires_at", "expires_in", "personal_channel", "workspace_channels"}`.
+    ///
+    /// The token carries no `channels` claim, so the broker subscribes the connection to nothing by itself:
+    /// the client subscribes to `personal_channel` with no further token (a user-limited channel, only this
+    /// user may join it) and to each of `workspace_channels` with a token from `/v1/realtime/subscription-token`.
+    /// Those are the workspaces the user is an active member of now; joining another one later does not need
+    /// a new connection token.
     func connectionToken(_ request: Request) async throws -> Response {
         let userID = try await deps.authenticate(request)
         let workspaceIDs = try await deps.db.withConnection { connection -> [UUID] in
@@ -27,10 +32,13 @@ struct RealtimeRoutes {
         struct Body: Encodable {
             var token: String
             var expires_at: Date
-            var channels: [String]
+            var expires_in: Int
+            var personal_channel: String
+            var workspace_channels: [String]
         }
-        let channels = [Channel.personal(userID: userID)] + workspaceIDs.map(Channel.workspace)
-        return JSONResponse.encode(Body(token: token, expires_at: expiresAt, channels: channels))
+        return JSONResponse.encode(Body(
+            token: token, expires_at: expiresAt, expires_in: deps.brokerTokens.lifetimeSeconds,
+            personal_channel: Channel.personal(userID: userID), workspace_channels: workspaceIDs.map(Channel.workspace)))
     }
 
     /// Only for `workspace:<id>` channels, and only to active members of that workspace.
@@ -39,8 +47,7 @@ struct RealtimeRoutes {
         guard let channel = request.uri.queryParameters["channel"].map(String.init) else {
             throw APIError.validation(field: "channel", "The channel query parameter is required.")
         }
-        guard channel.hasPrefix("workspace:"), let workspaceID = UUID(uuidString: String(channel.dropFirst("workspace:".count)))
-        else {
+        guard let workspaceID = Channel.workspaceID(of: channel) else {
             throw APIError.validation(field: "channel", "Must be workspace:<workspace id>.")
         }
         try await deps.db.withConnection { connection in
@@ -52,7 +59,10 @@ struct RealtimeRoutes {
             var token: String
             var channel: String
             var expires_at: Date
+            var expires_in: Int
         }
-        return JSONResponse.encode(Body(token: token, channel: Channel.workspace(workspaceID), expires_at: expiresAt))
+        return JSONResponse.encode(Body(
+            token: token, channel: Channel.workspace(workspaceID), expires_at: expiresAt,
+            expires_in: deps.brokerTokens.lifetimeSeconds))
     }
 }

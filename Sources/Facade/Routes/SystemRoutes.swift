@@ -24,11 +24,11 @@ struct SystemRoutes {
         }
     }
 
-    /// The hand-written OpenAPI document bundled as a resource.
+    /// The hand-written OpenAPI document bundled as a resource, compact like every other response.
     static func loadOpenAPIDocument() throws -> String {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else {
             throw MigrationError.missingResources
         }
-        return try String(contentsOf: url, encoding: .utf8)
+        return JSONResponse.compact(try String(contentsOf: url, encoding: .utf8))
     }
 }

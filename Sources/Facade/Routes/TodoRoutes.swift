@@ -83,7 +83,7 @@ struct TodoRoutes {
                 """, logger: deps.logger)
             else { throw APIError.notFound("Workspace") }
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "todo.created", dataJSON: json, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .todoCreated, dataJSON: json, logger: deps.logger)
             return json
         }
         return JSONResponse.raw(json, status: .created)
@@ -166,7 +166,7 @@ struct TodoRoutes {
                 """, logger: deps.logger)
             else { throw APIError.notFound("Todo") }
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "todo.updated", dataJSON: json, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .todoUpdated, dataJSON: json, logger: deps.logger)
             return json
         }
         return JSONResponse.raw(json)
@@ -183,7 +183,7 @@ struct TodoRoutes {
                 logger: deps.logger)
             else { throw APIError.notFound("Todo") }
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "todo.deleted", dataJSON: json, logger: deps.logger)
+                connection, workspaceID: workspaceID, type: .todoDeleted, dataJSON: json, logger: deps.logger)
         }
         return JSONResponse.noContent()
     }

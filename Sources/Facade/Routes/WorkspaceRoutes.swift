@@ -137,7 +137,7 @@ struct WorkspaceRoutes {
             }
             try await connection.query("DELETE FROM workspaces WHERE id = \(workspaceID)", logger: deps.logger)
             try await OutboxWriter.workspaceEvent(
-                connection, workspaceID: workspaceID, type: "workspace.deleted",
+                connection, workspaceID: workspaceID, type: .workspaceDeleted,
                 dataJSON: "{\"id\":\"\(workspaceID.uuidString.lowercased())\"}", logger: deps.logger)
         }
         return JSONResponse.noContent()

@@ -48,6 +48,20 @@ public struct APIError: Error, Sendable, Equatable {
         APIError(.conflict, code: code, message: message)
     }
 
+    /// A feature this server runs without: says so and names the settings that turn it on.
+    ///
+    /// 501 Not Implemented, not 404 (the route exists, a client's URL is right) and not 503 (that means
+    /// "down for now, retry later", while this answer does not change until the operator configures the feature
+    /// and restarts): the server does not support the functionality, as configured.
+    public static func featureOff(_ code: String, _ message: String) -> APIError {
+        APIError(.notImplemented, code: code, message: message)
+    }
+
+    public static let googleSignInDisabled = featureOff(
+        "google_sign_in_disabled",
+        "Google sign-in is off on this server: set GOOGLE_CLIENT_ID and GOOGLE_JWKS_FILE "
+            + "(or --google-client-id/--google-jwks-file) to turn it on.")
+
     public static func validation(_ fields: [FieldError]) -> APIError {
         APIError(.unprocessableContent, code: "validation_failed", message: "The request is invalid.", fields: fields)
     }

@@ -1,5 +1,5 @@
 /// The console's page, script and style, compiled into the binary: no build step, no CDN, nothing to
-/// deploy beside the broker. The page loads only these two files (the CSP forbids anything else).
+/// deploy beside the broker. The page loads only these files (the CSP forbids anything else).
 enum ConsoleAssets {
     static let indexHTML = #"""
         <!doctype html>
@@ -8,6 +8,7 @@ enum ConsoleAssets {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Broker console</title>
+        <link rel="icon" href="admin/static/icon.svg" type="image/svg+xml">
         <link rel="stylesheet" href="admin/static/console.css">
         </head>
         <body>
@@ -15,7 +16,7 @@ enum ConsoleAssets {
           <form id="signin-form" autocomplete="off">
             <h1>Broker console</h1>
             <label for="password">Admin password</label>
-            <input id="password" name="password" type="password" required autofocus>
+            <input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
             <button id="sign-in" type="submit">Sign in</button>
             <p id="signin-error" class="error" role="alert"></p>
           </form>
@@ -35,6 +36,7 @@ enum ConsoleAssets {
           <main id="view"></main>
           <p id="toast" class="toast" role="status" hidden></p>
         </div>
+        <script src="admin/static/json-check.js"></script>
         <script src="admin/static/console.js"></script>
         </body>
         </html>

@@ -175,6 +175,7 @@ extension ConsoleAssets {
 
           function channelPage(view, channel) {
             const pubData = el('textarea', { id: 'publish-data' }, '{"text": "hello from the console"}');
+            const pubError = el('p', { id: 'publish-error', class: 'error', role: 'alert' });
             view.append(
               el('h1', {}, 'Channel ', el('code', { id: 'channel-name' }, channel)),
               el('div', { class: 'cards' }, card('stat-clients', 'clients present'), card('stat-users', 'users present')),
@@ -189,11 +190,12 @@ extension ConsoleAssets {
               el('h2', {}, 'Publish to this channel'),
               pubData,
               el('div', { class: 'toolbar' }, el('button', { id: 'publish-here', type: 'button', onclick: async () => {
+                pubError.textContent = '';
                 try {
-                  const r = await api('publish', { channel, data: JSON.parse(pubData.value) });
+                  const r = await api('publish', { channel, data: jsonCheck.parse(pubData.value) });
                   toast('Published' + (r.offset ? ' at offset ' + r.offset : ''));
-                } catch (e) { toast(e.message); }
-              } }, 'Publish')));
+                } catch (e) { pubError.textContent = e.message; }
+              } }, 'Publish')), pubError);
             const present = new Map();
             const row = (c, fresh) => el('tr', { 'data-client': c.client, 'data-user': c.user, class: fresh ? 'fresh' : '' },
               el('td', {}, el('code', {}, c.client)),
@@ -299,9 +301,13 @@ extension ConsoleAssets {
             view.append(el('h1', {}, 'Publish'), el('p', { class: 'muted' }, 'Publishes through the server API, as a backend would.'),
               el('div', { class: 'toolbar' }, channel), data,
               el('div', { class: 'toolbar' }, el('button', { id: 'publish', type: 'button', onclick: async () => {
+                result.classList.remove('error');
                 try {
-                  result.textContent = JSON.stringify(await api('publish', { channel: channel.value, data: JSON.parse(data.value) }));
-                } catch (e) { result.textContent = e.message; }
+                  result.textContent = JSON.stringify(await api('publish', { channel: channel.value, data: jsonCheck.parse(data.value) }));
+                } catch (e) {
+                  result.textContent = e.message;
+                  result.classList.add('error');
+                }
               } }, 'Publish')), result);
             openEvents(null, {});
           }
