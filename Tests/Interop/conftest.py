@@ -304,12 +304,8 @@ class Broker:
         lines = self.log_text().splitlines()
         return "\n".join(lines[-n:])
 
-    def start(self) -> "Broker":
-        if not os.path.isfile(BROKER_BIN) or not os.access(BROKER_BIN, os.X_OK):
-            raise BrokerStartError(
-                f"broker binary not found or not executable: {BROKER_BIN} "
-                f"(build it with `swift build` in {REPO_ROOT} or set BROKER_BIN)"
-            )
+    def spawn(self) -> None:
+        """Writes the config and starts the process (without the CENTRIFUGO_* variables of this environment)."""
         self.config_path.write_text(json.dumps(self.config, indent=2))
         env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRIFUGO_")}
         env.update(self.extra_env)
@@ -322,6 +318,14 @@ class Broker:
             env=env,
             cwd=str(self.dir),
         )
+
+    def start(self) -> "Broker":
+        if not os.path.isfile(BROKER_BIN) or not os.access(BROKER_BIN, os.X_OK):
+            raise BrokerStartError(
+                f"broker binary not found or not executable: {BROKER_BIN} "
+                f"(build it with `swift build` in {REPO_ROOT} or set BROKER_BIN)"
+            )
+        self.spawn()
         deadline = time.monotonic() + STARTUP_TIMEOUT
         sess = http_session()
         last_err = ""

@@ -5,16 +5,14 @@ only for being there."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
-import subprocess
 
 import pytest
 import requests
 
 from conftest import (
-    API_KEY, BROKER_BIN, LOOPBACK, STARTUP_TIMEOUT, Broker, base_config, deep_merge, free_port, http_session, wait_until,
+    API_KEY, LOOPBACK, STARTUP_TIMEOUT, Broker, base_config, deep_merge, free_port, http_session, wait_until,
 )
 
 OFF = {"health": {"enabled": False}, "prometheus": {"enabled": False}}
@@ -41,13 +39,7 @@ class ApiReadyBroker(Broker):
     (Broker.start waits for /health)."""
 
     def start(self) -> "ApiReadyBroker":
-        self.config_path.write_text(json.dumps(self.config, indent=2))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRIFUGO_")}
-        env.update(self.extra_env)
-        self._log_file = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [BROKER_BIN, "serve", "--config", str(self.config_path), "--port", str(self.port)],
-            stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=str(self.dir))
+        self.spawn()
         s = http_session()
 
         def ready():
