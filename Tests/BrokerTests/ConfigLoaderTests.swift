@@ -90,8 +90,7 @@ private let fullConfigJSON = """
           "allow_publish_for_subscriber": true, "allow_publish_for_client": true, "allow_publish_for_anonymous": true,
           "allow_history_for_subscriber": true, "allow_history_for_client": true, "allow_history_for_anonymous": true,
           "allow_presence_for_subscriber": true, "allow_presence_for_client": true, "allow_presence_for_anonymous": true,
-          "allow_user_limited_channels": true, "channel_regex": "^[a-z]+$", "publication_data_format": "json",
-          "subscribe_proxy_enabled": true, "publish_proxy_enabled": true, "sub_refresh_proxy_enabled": true
+          "allow_user_limited_channels": true, "channel_regex": "^[a-z]+$", "publication_data_format": "json"
         },
         "namespaces": [
           {"name": "personal", "presence": true},
@@ -109,9 +108,9 @@ private let fullConfigJSON = """
       "http_api": {"disabled": true, "handler_prefix": "/server/api", "key": "apikey", "insecure": true,
                    "error_mode": "transport", "external": true},
       "websocket": {"disabled": true, "handler_prefix": "/ws", "message_size_limit": 1024,
-                    "write_timeout": "2s", "compression": true},
+                    "write_timeout": "2s"},
       "uni_websocket": {"enabled": true, "handler_prefix": "/uws", "message_size_limit": 2048, "write_timeout": "3s",
-                        "join_push_messages": true, "disable_disconnect_push": true, "compression": true},
+                        "join_push_messages": true, "disable_disconnect_push": true},
       "uni_sse": {"enabled": true, "handler_prefix": "/sse", "max_request_body_size": 1000,
                   "connect_code_to_http_response": {"enabled": true}},
       "uni_http_stream": {"enabled": true, "handler_prefix": "/stream", "max_request_body_size": 2000},
@@ -222,9 +221,6 @@ private func expectedFullConfig() -> BrokerConfig {
     o.allowUserLimitedChannels = true
     o.channelRegex = "^[a-z]+$"
     o.publicationDataFormat = "json"
-    o.subscribeProxyEnabled = true
-    o.publishProxyEnabled = true
-    o.subRefreshProxyEnabled = true
     c.channel.withoutNamespace = o
 
     var personal = ChannelOptions()
@@ -255,7 +251,6 @@ private func expectedFullConfig() -> BrokerConfig {
     c.websocket.handlerPrefix = "/ws"
     c.websocket.messageSizeLimit = 1024
     c.websocket.writeTimeout = .seconds(2)
-    c.websocket.compression = true
 
     c.uniWebSocket.enabled = true
     c.uniWebSocket.handlerPrefix = "/uws"
@@ -487,8 +482,8 @@ private let base64URLCases: [([UInt8], String)] = [
         #expect(c.uniWebSocket.messageSizeLimit == 65536 && c.uniWebSocket.writeTimeout == .seconds(1))
     }
 
-    @Test func unimplementedUniKeysAreAcceptedNotUnknown() throws {
-        let c = try parse(#"{"uni_websocket":{"read_buffer_size":10,"disable_closing_handshake":true},"uni_grpc":{"enabled":true}}"#)
+    @Test func inertUniKeysAreKnownNotUnknown() throws {
+        let c = try parse(#"{"uni_websocket":{"read_buffer_size":10,"disable_closing_handshake":false},"uni_grpc":{"enabled":false}}"#)
         #expect(c.unknownKeys.isEmpty)
         #expect(try parse(#"{"uni_sse":{"nope":1}}"#).unknownKeys == ["uni_sse.nope"])
     }
@@ -918,10 +913,11 @@ private let base64URLCases: [([UInt8], String)] = [
             "CENTRIFUGO_CLIENT_NO_SUCH_KEY": "1",
             "CENTRIFUGO_TOTALLY_UNKNOWN": "x",
             "CENTRIFUGO_CHANNEL_NAMESPACES_MISSING_PRESENCE": "true",
-            // Legal Centrifugo keys the broker does not implement: accepted.
+            // Legal Centrifugo keys the broker does not implement, inert or at their defaults: known.
             "CENTRIFUGO_CLIENT_CONCURRENCY": "4",
-            "CENTRIFUGO_RPC_WITHOUT_NAMESPACE_PROXY_ENABLED": "true",
-            "CENTRIFUGO_GRPC_API_ENABLED": "true",
+            "CENTRIFUGO_RPC_WITHOUT_NAMESPACE_PROXY_ENABLED": "false",
+            "CENTRIFUGO_GRPC_API_ENABLED": "false",
+            "CENTRIFUGO_GRPC_API_PORT": "10001",
             "CENTRIFUGO_CHANNEL_WITHOUT_NAMESPACE_SUBSCRIPTION_TYPE": "stream",
             // Custom variables and what Kubernetes injects for a service named "centrifugo".
             "CENTRIFUGO_VAR_SECRET": "x",
@@ -1013,26 +1009,28 @@ private let base64URLCases: [([UInt8], String)] = [
         ])
     }
 
-    @Test func legalCentrifugoKeysThatAreNotImplementedAreAccepted() throws {
+    /// Unsupported keys left at Centrifugo's defaults, and inert ones, load without a warning
+    /// (UnsupportedConfigTests covers the refusals).
+    @Test func legalCentrifugoKeysAtTheirDefaultsOrInertAreAccepted() throws {
         let json = """
             {
-              "rpc": {"without_namespace": {"proxy_enabled": true}}, "proxies": [{"name": "p", "endpoint": "http://x"}],
-              "grpc_api": {"enabled": true}, "sse": {"enabled": true}, "http_stream": {"enabled": true},
+              "rpc": {"without_namespace": {"proxy_enabled": false}}, "proxies": [],
+              "grpc_api": {"enabled": false}, "sse": {"enabled": false}, "http_stream": {"enabled": false},
               "uni_websocket": {"enabled": true}, "uni_sse": {}, "uni_http_stream": {}, "uni_grpc": {}, "emulation": {},
               "swagger": {}, "debug": {}, "opentelemetry": {}, "graphite": {}, "usage_stats": {"disabled": true},
               "consumers": [], "broker": {}, "presence_manager": {}, "map_broker": {}, "controller": {}, "shared_poll": {},
-              "pid_file": "/tmp/p",
+              "pid_file": "",
               "http_server": {"tls": {"enabled": false}, "http3": {"enabled": false}},
-              "client": {"proxy": {"connect": {"enabled": false}}, "concurrency": 2, "connection_rate_limit": 5,
+              "client": {"proxy": {"connect": {"enabled": false}}, "concurrency": 2, "connection_rate_limit": 0,
                          "token": {"insecure_skip_jwks_endpoint_safety_check": true}},
-              "channel": {"proxy": {"subscribe": {"endpoint": "http://x"}},
+              "channel": {"proxy": {"subscribe": {"timeout": "1s"}},
                           "without_namespace": {"subscription_type": "stream", "subscribe_proxy_name": "default"},
                           "namespaces": [{"name": "ns", "map": {"mode": "ephemeral"}, "shared_poll": {}}]},
               "websocket": {"compression_level": 1, "read_buffer_size": 1024},
-              "engine": {"redis": {"cluster_address": [], "sentinel_address": [], "history_use_lists": true,
+              "engine": {"redis": {"cluster_address": [], "sentinel_address": [], "history_use_lists": false,
                                    "tls": {"cert_pem": "x", "insecure_skip_verify": true}}},
-              "prometheus": {"instrument_http_handlers": true},
-              "admin": {"web_path": "/x"},
+              "prometheus": {"instrument_http_handlers": false},
+              "admin": {"web_path": ""},
               "node": {"info_metrics_aggregate_interval": "60s"}
             }
             """

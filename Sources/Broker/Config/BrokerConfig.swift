@@ -141,9 +141,6 @@ public struct ChannelOptions: Sendable, Equatable {
     public var channelRegex: String = ""
     /// "" (non-empty data), "json", "json_object" or "binary". nil = use `channel.publication_data_format`.
     public var publicationDataFormat: String? = nil
-    public var subscribeProxyEnabled = false
-    public var publishProxyEnabled = false
-    public var subRefreshProxyEnabled = false
 
     /// History is kept only when both size and TTL are positive.
     public var historyEnabled: Bool { historySize > 0 && historyTTL > .zero }
@@ -189,7 +186,6 @@ public struct WebSocketConfig: Sendable, Equatable {
     public var handlerPrefix: String = "/connection/websocket"
     public var messageSizeLimit: Int = 65536
     public var writeTimeout: Duration = .milliseconds(1000)
-    public var compression = false
     public init() {}
 }
 

@@ -2,21 +2,25 @@
 import BrokerProtocol
 #endif
 
-/// Which Centrifugo v6 key maps to which `BrokerConfig` field, and which Centrifugo keys are legal but
-/// not implemented (accepted silently instead of being reported as unknown).
+/// Which Centrifugo v6 key maps to which `BrokerConfig` field. The legal keys the broker does not implement
+/// are in `UnsupportedKeys`: refused ones become settings that fail when set, inert ones are loaded without effect.
 enum BrokerConfigSchema {
     typealias Setting = ConfigSetting<BrokerConfig>
 
     static var config: ConfigSchema<BrokerConfig> {
-        ConfigSchema(settings: configSettings, acceptedPaths: acceptedConfigPaths)
+        let unsupported = UnsupportedKeys.config
+        return ConfigSchema(
+            settings: configSettings + unsupported.refusals(of: BrokerConfig.self), inertPaths: unsupported.inertPaths)
     }
 
     /// One `channel.namespaces[]` entry: `name` plus every channel option.
     static var namespace: ConfigSchema<NamespaceConfig> {
-        ConfigSchema(
+        let unsupported = UnsupportedKeys.channelOptions
+        return ConfigSchema(
             settings: [.value("name", \NamespaceConfig.name, .string)]
-                + channelOptionSettings.nested(under: "", at: \NamespaceConfig.options),
-            acceptedPaths: acceptedChannelOptionKeys
+                + channelOptionSettings.nested(under: "", at: \NamespaceConfig.options)
+                + unsupported.refusals(of: NamespaceConfig.self),
+            inertPaths: unsupported.inertPaths
         )
     }
 
@@ -86,7 +90,6 @@ enum BrokerConfigSchema {
             .value("websocket.handler_prefix", \.websocket.handlerPrefix, .string),
             .value("websocket.message_size_limit", \.websocket.messageSizeLimit, .int),
             .value("websocket.write_timeout", \.websocket.writeTimeout, .duration),
-            .value("websocket.compression", \.websocket.compression, .bool),
             .value("uni_websocket.enabled", \.uniWebSocket.enabled, .bool),
             .value("uni_websocket.handler_prefix", \.uniWebSocket.handlerPrefix, .string),
             .value("uni_websocket.message_size_limit", \.uniWebSocket.messageSizeLimit, .int),
@@ -188,9 +191,6 @@ enum BrokerConfigSchema {
             .value("allow_user_limited_channels", \.allowUserLimitedChannels, .bool),
             .value("channel_regex", \.channelRegex, .string),
             .value("publication_data_format", \.publicationDataFormat, .optionalString),
-            .value("subscribe_proxy_enabled", \.subscribeProxyEnabled, .bool),
-            .value("publish_proxy_enabled", \.publishProxyEnabled, .bool),
-            .value("sub_refresh_proxy_enabled", \.subRefreshProxyEnabled, .bool),
         ]
     }
 
@@ -361,56 +361,5 @@ enum BrokerConfigSchema {
             result.append(ns)
         }
         return result
-    }
-
-    // MARK: - Legal Centrifugo keys that are not implemented
-
-    /// Whole top-level sections the broker does not implement yet.
-    private static let acceptedSections = [
-        "broker", "presence_manager", "map_broker", "controller", "shared_poll", "rpc", "proxies",
-        "grpc_api", "consumers", "sse", "http_stream", "webtransport", "uni_grpc", "emulation", "swagger", "debug", "init", "opentelemetry", "graphite",
-        "usage_stats", "pid_file", "enable_unreleased_features",
-    ]
-
-
-    /// Channel option keys that exist in Centrifugo v6 OSS but are not implemented here.
-    static let acceptedChannelOptionKeys = [
-        "map_clients_presence_channel_prefix", "map_users_presence_channel_prefix",
-        "subscribe_proxy_name", "publish_proxy_name", "sub_refresh_proxy_name",
-        "subscribe_stream_proxy_enabled", "subscribe_stream_proxy_name", "subscribe_stream_proxy_bidirectional",
-        "subscription_type", "map", "shared_poll",
-    ]
-
-    private static var acceptedConfigPaths: [String] {
-        var paths = acceptedSections
-        paths += ["tls", "tls_autocert", "tls_external", "internal_tls", "http3", "h2c_external"]
-            .map { "http_server." + $0 }
-        paths += [
-            "proxy", "concurrency", "channel_position_max_time_lag", "connection_rate_limit",
-            "user_id_http_header",
-            "token.insecure_skip_jwks_endpoint_safety_check",
-            "subscription_token.insecure_skip_jwks_endpoint_safety_check",
-        ].map { "client." + $0 }
-        paths.append("channel.proxy")
-        paths += acceptedChannelOptionKeys.map { "channel.without_namespace." + $0 }
-        paths += [
-            "compression_min_size", "compression_level", "read_buffer_size", "use_write_buffer_pool",
-            "write_buffer_size", "decompressed_message_size_limit",
-        ].map { "websocket." + $0 }
-        paths += [
-            "compression", "compression_min_size", "compression_level", "read_buffer_size", "use_write_buffer_pool",
-            "write_buffer_size", "decompressed_message_size_limit", "disable_closing_handshake",
-        ].map { "uni_websocket." + $0 }
-        paths += [
-            "client_name", "cluster_address", "sentinel_address", "sentinel_user", "sentinel_password",
-            "sentinel_master_name", "sentinel_client_name", "sentinel_tls", "replica_client",
-            "history_use_lists", "presence_hash_field_ttl", "presence_user_mapping",
-        ].map { "engine.redis." + $0 }
-        paths.append("engine.redis.tls.client_ca_pem")
-        paths += ["instrument_http_handlers", "recovered_publications_histogram", "native_histograms"]
-            .map { "prometheus." + $0 }
-        paths += ["web_path", "web_proxy_address"].map { "admin." + $0 }
-        paths.append("node.info_metrics_aggregate_interval")
-        return paths
     }
 }

@@ -6,8 +6,9 @@ import BrokerProtocol
 ///
 /// Precedence: env > file > defaults. A zero value in the file (`0`, `""`, `false`, `"0s"`, `[]`) leaves
 /// the default in place, as in Centrifugo. Keys that are not Centrifugo keys are collected in
-/// `BrokerConfig.unknownKeys` (dotted paths, plus the names of unmatched `CENTRIFUGO_*` variables);
-/// legal Centrifugo keys that the broker does not implement are accepted silently. The result is validated.
+/// `BrokerConfig.unknownKeys` (dotted paths, plus the names of unmatched `CENTRIFUGO_*` variables). Legal
+/// Centrifugo keys that the broker does not implement (`UnsupportedKeys`) are refused when set, naming the key
+/// and what to do instead, or are inert by design. The result is validated.
 public enum ConfigLoader {
     /// Loads the file at `path` (nil: no file, defaults + env), applies `environment` and validates.
     public static func load(path: String?, environment: [String: String]) throws(ConfigError) -> BrokerConfig {

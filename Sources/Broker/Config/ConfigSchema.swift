@@ -85,15 +85,16 @@ extension Array {
 /// The keys of one object type (the whole config, or one namespace entry).
 struct ConfigSchema<Root> {
     let settings: [ConfigSetting<Root>]
-    /// Centrifugo keys the broker accepts but does not use yet; each covers its whole subtree.
-    let acceptedPaths: Set<String>
+    /// Centrifugo keys that are inert by design (`UnsupportedKeys`); each covers its subtree, except the refused
+    /// keys inside it (e.g. `grpc_api.enabled` under `grpc_api`), which are settings and are matched first.
+    let inertPaths: Set<String>
     /// Paths that are objects holding settings (every proper prefix of a setting's path).
     let sectionPaths: Set<String>
     private let settingIndex: [String: Int]
 
-    init(settings: [ConfigSetting<Root>], acceptedPaths: [String]) {
+    init(settings: [ConfigSetting<Root>], inertPaths: [String]) {
         self.settings = settings
-        self.acceptedPaths = Set(acceptedPaths)
+        self.inertPaths = Set(inertPaths)
         var index: [String: Int] = [:]
         var sections: Set<String> = []
         for (i, setting) in settings.enumerated() {
@@ -135,9 +136,19 @@ struct ConfigSchema<Root> {
                     throw ConfigError(key: fullPath, message: "expected an object, got \(ConfigMessage.describe(member.value))")
                 }
                 try decode(inner, relativePath: path, into: &root, location: location, decoding: &decoding)
-            } else if !acceptedPaths.contains(path) {
+            } else if !isInert(path) {
                 decoding.unknownKeys.append(fullPath)
             }
         }
+    }
+
+    /// Whether `path` is an inert key or lies under one.
+    func isInert(_ path: String) -> Bool {
+        var prefix = ""
+        for part in path.split(separator: ".") {
+            prefix = prefix.isEmpty ? String(part) : prefix + "." + part
+            if inertPaths.contains(prefix) { return true }
+        }
+        return false
     }
 }

@@ -24,14 +24,16 @@ enum EnvironmentOverrides {
         return variableName(forPath: "channel.namespaces") + "_" + envName.uppercased() + "_"
     }
 
-    /// Applies every `CENTRIFUGO_*` variable of `environment` to `config`. Variables that name no Centrifugo
-    /// key are not errors; their names are added to `decoding.unknownKeys` to be logged as warnings.
+    /// Applies every `CENTRIFUGO_*` variable of `environment` to `config`. A variable that sets a refused key
+    /// (`UnsupportedKeys`) fails like the file would; one of an inert key is known and ignored. Variables that
+    /// name no Centrifugo key are not errors; their names are added to `decoding.unknownKeys` to be logged as warnings.
     static func apply(
         _ environment: [String: String], to config: inout BrokerConfig, decoding: inout ConfigDecoding
     ) throws(ConfigError) {
         let schema = BrokerConfigSchema.config
         var knownNames: Set<String> = []
-        var acceptedPrefixes: [String] = []
+        // Inert keys cover their subtrees, so their variables and every variable below them are known.
+        var inertPrefixes: [String] = []
 
         for setting in schema.settings {
             let name = variableName(forPath: setting.path)
@@ -39,9 +41,9 @@ enum EnvironmentOverrides {
             guard let value = environment[name], !value.isEmpty else { continue }
             try setting.applyText(&config, value, name, &decoding)
         }
-        for path in schema.acceptedPaths {
+        for path in schema.inertPaths {
             knownNames.insert(variableName(forPath: path))
-            acceptedPrefixes.append(variableName(forPath: path) + "_")
+            inertPrefixes.append(variableName(forPath: path) + "_")
         }
 
         // Per-namespace variables, for the namespaces known after the file and CENTRIFUGO_CHANNEL_NAMESPACES.
@@ -54,16 +56,17 @@ enum EnvironmentOverrides {
                 guard let value = environment[name], !value.isEmpty else { continue }
                 try setting.applyText(&config.channel.namespaces[index], value, name, &decoding)
             }
-            for key in namespaceSchema.acceptedPaths {
-                knownNames.insert(namespacePrefix + key.uppercased())
-                acceptedPrefixes.append(namespacePrefix + key.uppercased() + "_")
+            for path in namespaceSchema.inertPaths {
+                let name = namespacePrefix + path.replacingOccurrences(of: ".", with: "_").uppercased()
+                knownNames.insert(name)
+                inertPrefixes.append(name + "_")
             }
         }
 
         let unknown = environment.keys.filter { name in
             name.hasPrefix(prefix)
                 && !knownNames.contains(name)
-                && !acceptedPrefixes.contains(where: { name.hasPrefix($0) })
+                && !inertPrefixes.contains(where: { name.hasPrefix($0) })
                 && !isIgnoredVariable(name)
         }
         decoding.unknownKeys += unknown.sorted()
