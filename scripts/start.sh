@@ -77,16 +77,28 @@ fi
 
 # The facade talks to the broker with the broker's own API key and token secret: the config's values with the
 # CENTRIFUGO_* variables over them, as the broker reads them.
-IFS='|' read -r BROKER_PORT API_KEY TOKEN_SECRET < <(python3 - "$CONFIG" <<'PY'
+SETTINGS="$(python3 - "$CONFIG" <<'PY'
 import json, os, sys
-c = json.load(open(sys.argv[1]))
+path = sys.argv[1]
+if path.endswith(".toml"):
+    import tomllib
+    c = tomllib.load(open(path, "rb"))
+elif path.endswith((".yaml", ".yml")):
+    try:
+        import yaml
+    except ImportError:
+        sys.exit(f"start.sh: reading {path} needs PyYAML (python3 -m pip install pyyaml), or use a .json or .toml config")
+    c = yaml.safe_load(open(path)) or {}
+else:
+    c = json.load(open(path))
 env = os.environ.get
 print(env("CENTRIFUGO_HTTP_SERVER_PORT") or c.get("http_server", {}).get("port", 8000),
       env("CENTRIFUGO_HTTP_API_KEY") or c.get("http_api", {}).get("key", ""),
       env("CENTRIFUGO_CLIENT_TOKEN_HMAC_SECRET_KEY") or c.get("client", {}).get("token", {}).get("hmac_secret_key", ""),
       sep="|")
 PY
-)
+)"
+IFS='|' read -r BROKER_PORT API_KEY TOKEN_SECRET <<<"$SETTINGS"
 
 PIDS=()
 PG_DIR=""
