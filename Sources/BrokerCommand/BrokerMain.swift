@@ -14,7 +14,7 @@ struct BrokerMain: AsyncParsableCommand {
 }
 
 struct ConfigOption: ParsableArguments {
-    @Option(name: [.short, .long], help: "Path to the config file (Centrifugo v6 layout, JSON).")
+    @Option(name: [.short, .long], help: "Path to the config file (Centrifugo v6 layout, JSON, YAML or TOML by extension).")
     var config: String?
 
     func load() throws -> BrokerConfig {
@@ -74,14 +74,22 @@ struct CheckConfig: ParsableCommand {
 
 struct GenConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "genconfig", abstract: "Write a minimal config with random secrets.")
-    @Option(name: [.short, .long], help: "Where to write it.") var config: String = "config.json"
+    @Option(name: [.short, .long], help: "Where to write it; .json, .yaml/.yml or .toml chooses the format.")
+    var config: String = "config.json"
 
     func run() throws {
         if FileManager.default.fileExists(atPath: config) {
             FileHandle.standardError.write(Data("\(config) already exists; not overwriting\n".utf8))
             throw ExitCode(1)
         }
-        try GenConfig.generate().write(toFile: config, atomically: true, encoding: .utf8)
+        let text: String
+        do {
+            text = try GenConfig.generate(forPath: config)
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
         print("wrote \(config)")
     }
 }

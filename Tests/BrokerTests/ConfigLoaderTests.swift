@@ -1056,14 +1056,6 @@ private let base64URLCases: [([UInt8], String)] = [
         #expect(error?.message.contains("Is a directory") == true)
     }
 
-    @Test func onlyJSONFilesAreSupportedYet() throws {
-        let yaml = try temporaryFile(named: "config.yaml", contents: "client: {}\n")
-        #expect(loadError(path: yaml)?.message.contains("only JSON") == true)
-        let toml = try temporaryFile(named: "config.toml", contents: "[client]\n")
-        #expect(loadError(path: toml)?.message.contains("only JSON") == true)
-        #expect(loadError(path: "/tmp/config.ini")?.message.contains(".ini") == true)
-    }
-
     @Test func invalidJSONFileReportsLineAndColumn() throws {
         let path = try temporaryFile(named: "config.json", contents: "{\n  \"client\": {\n    \"insecure\": tru\n  }\n}\n")
         let error = loadError(path: path)

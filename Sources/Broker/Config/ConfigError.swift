@@ -7,13 +7,17 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var key: String
     /// What was wrong and what is allowed, e.g. `"abc" is not a duration (use e.g. "25s", "1m30s", "720h")`.
     public var message: String
+    /// Where the file sets `key`, when it is a YAML or TOML file: `config.yaml line 7`; "" otherwise.
+    public var location: String = ""
 
-    public init(key: String, message: String) {
+    public init(key: String, message: String, location: String = "") {
         self.key = key
         self.message = message
+        self.location = location
     }
 
     public var description: String {
-        key.isEmpty ? "invalid config: \(message)" : "invalid config: \(key): \(message)"
+        let subject = location.isEmpty ? key : "\(key) (\(location))"
+        return subject.isEmpty ? "invalid config: \(message)" : "invalid config: \(subject): \(message)"
     }
 }

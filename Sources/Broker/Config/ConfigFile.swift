@@ -27,28 +27,43 @@ enum ConfigFile {
             case "yaml", "yml": return .yaml
             case "toml": return .toml
             case "":
-                throw ConfigError(key: "", message: "config file \(path) has no extension; use a .json file")
+                throw ConfigError(key: "", message: "config file \(path) has no extension; use a .json, .yaml, .yml or .toml file")
             default:
-                throw ConfigError(key: "", message: "config file \(path) has unsupported extension .\(ext); use a .json file")
+                throw ConfigError(key: "", message: "config file \(path) has unsupported extension .\(ext); use a .json, .yaml, .yml or .toml file")
             }
         }
 
         /// The document in `bytes`.
         func parse(_ bytes: [UInt8], path: String) throws(ConfigError) -> JSONValue {
+            try parseWithLines(bytes, path: path).value
+        }
+
+        /// The document in `bytes` and, for YAML and TOML, the line of each value (JSON's map is empty).
+        /// Syntax errors name the line and column.
+        func parseWithLines(_ bytes: [UInt8], path: String) throws(ConfigError) -> ConfigDocument {
             switch self {
             case .json:
                 do {
-                    return try JSONParser.parse(bytes)
+                    return ConfigDocument(value: try JSONParser.parse(bytes), lines: ConfigLineMap())
                 } catch {
                     let (line, column) = lineAndColumn(of: error.offset, in: bytes)
                     throw ConfigError(
                         key: "", message: "\(path) is not valid JSON: \(error.message) at line \(line), column \(column)")
                 }
-            case .yaml, .toml:
-                throw ConfigError(
-                    key: "",
-                    message: "config file \(path): only JSON config files are supported yet (convert it to .json)")
+            case .yaml:
+                return try YAMLDocument.parse(try text(bytes, path: path, format: "YAML"), path: path)
+            case .toml:
+                return try TOMLDocument.parse(try text(bytes, path: path, format: "TOML"), path: path)
             }
+        }
+
+        /// The file as text; YAML and TOML files must be UTF-8 (a leading byte order mark is dropped).
+        private func text(_ bytes: [UInt8], path: String, format: String) throws(ConfigError) -> String {
+            let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+            guard let text = String(validating: body, as: UTF8.self) else {
+                throw ConfigError(key: "", message: "\(path) is not valid \(format): it is not UTF-8 text")
+            }
+            return text
         }
 
         private func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (Int, Int) {

@@ -17,8 +17,13 @@ public enum ConfigLoader {
         }
         let format = try ConfigFile.Format.forPath(path)
         let bytes = try ConfigFile.readBytes(atPath: path)
-        let document = try format.parse(bytes, path: path)
-        return try build(document: document, environment: environment)
+        let document = try format.parseWithLines(bytes, path: path)
+        do throws(ConfigError) {
+            return try build(document: document.value, environment: environment)
+        } catch {
+            // A bad value set in a YAML or TOML file: its line after the key.
+            throw document.lines.locate(error, path: path, document: document.value)
+        }
     }
 
     /// Parses JSON config text, applies `environment` and validates.

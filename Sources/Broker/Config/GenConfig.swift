@@ -8,8 +8,19 @@ public enum GenConfig {
     /// `admin.password`, `admin.secret` and `http_api.key`, `admin.enabled: false` and an empty
     /// `client.allowed_origins`. The same key lengths as Centrifugo's: 64 random bytes, 16 for the password.
     public static func generate() -> String {
+        render(document(), as: .json)
+    }
+
+    /// The same config in the format of `path`'s extension (`.json`, `.yaml`/`.yml`, `.toml`), as Centrifugo's
+    /// `genconfig -c` does; an unknown extension is refused.
+    public static func generate(forPath path: String) throws(ConfigError) -> String {
+        render(document(), as: try ConfigFile.Format.forPath(path))
+    }
+
+    /// The generated settings as a document, with fresh secrets.
+    static func document() -> JSONValue {
         var rng = SystemRandomNumberGenerator()
-        let document = JSONValue.object(JSONObject([
+        return JSONValue.object(JSONObject([
             ("client", .object(JSONObject([
                 ("token", .object(JSONObject([
                     ("hmac_secret_key", .string(randomSecret(byteCount: 64, using: &rng))),
@@ -25,9 +36,21 @@ public enum GenConfig {
                 ("key", .string(randomSecret(byteCount: 64, using: &rng))),
             ]))),
         ]))
+    }
+
+    /// `document` as the text of a config file in `format`, ending with a newline.
+    static func render(_ document: JSONValue, as format: ConfigFile.Format) -> String {
         var out = ""
-        writePretty(document, indent: 0, into: &out)
-        return out + "\n"
+        switch format {
+        case .json:
+            writePretty(document, indent: 0, into: &out)
+            out += "\n"
+        case .yaml:
+            ConfigTextWriter.yaml(document, into: &out)
+        case .toml:
+            ConfigTextWriter.toml(document, into: &out)
+        }
+        return out
     }
 
     /// `byteCount` random bytes as unpadded URL-safe base64 (RFC 4648 §5).
