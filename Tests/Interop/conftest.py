@@ -304,9 +304,13 @@ class Broker:
         lines = self.log_text().splitlines()
         return "\n".join(lines[-n:])
 
+    def write_config(self) -> None:
+        """Writes `config` as JSON to `config_path` (a subclass may write another format)."""
+        self.config_path.write_text(json.dumps(self.config, indent=2))
+
     def spawn(self) -> None:
         """Writes the config and starts the process (without the CENTRIFUGO_* variables of this environment)."""
-        self.config_path.write_text(json.dumps(self.config, indent=2))
+        self.write_config()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRIFUGO_")}
         env.update(self.extra_env)
         self._log_file = open(self.log_path, "ab")

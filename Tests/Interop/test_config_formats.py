@@ -1,6 +1,5 @@
 """YAML and TOML config files: `broker serve -c config.yaml` / `config.toml` start and answer /health, a bad value
 in a YAML file makes `checkconfig` exit 1 naming the file's line, and `genconfig -c` writes each format."""
-import os
 import subprocess
 
 from conftest import API_KEY, BROKER_BIN, HMAC_SECRET, LOOPBACK, Broker
@@ -61,18 +60,8 @@ class FileBroker(Broker):
         self.text = text
         self.config_path = self.dir / file_name
 
-    def spawn(self) -> None:
+    def write_config(self) -> None:
         self.config_path.write_text(self.text)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CENTRIFUGO_")}
-        self._log_file = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [BROKER_BIN, "serve", "-c", str(self.config_path), "--port", str(self.port)],
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=str(self.dir),
-        )
 
 
 def _run(*args: str, cwd=None) -> subprocess.CompletedProcess:
