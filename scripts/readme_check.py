@@ -97,6 +97,7 @@ class Background:
     proc: subprocess.Popen
     output: List[str] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    eof: bool = False  # the process closed its output: nothing more will come
 
     def pump(self) -> None:
         assert self.proc.stdout is not None
@@ -105,6 +106,7 @@ class Background:
                 self.output.append(raw.decode(errors="replace"))
                 self.changed.notify_all()
         with self.changed:
+            self.eof = True
             self.changed.notify_all()
 
     def text(self) -> str:
@@ -117,13 +119,10 @@ class Background:
         with self.changed:
             while needle not in "".join(self.output):
                 left = deadline - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and not self.reader_alive()):
-                    return needle in "".join(self.output)
-                self.changed.wait(min(left, 1.0))
+                if left <= 0 or self.eof:
+                    return False
+                self.changed.wait(left)
             return True
-
-    def reader_alive(self) -> bool:
-        return any(t.name == f"pump-{self.name}" and t.is_alive() for t in threading.enumerate())
 
     def interrupt(self, timeout: float = 60) -> Optional[int]:
         """Ctrl-C to its process group, as a terminal sends it; SIGKILL if it is still there after `timeout`."""
@@ -195,7 +194,7 @@ def main() -> int:
                                         stderr=subprocess.STDOUT, start_new_session=True)
                 bg = Background(name, proc)
                 backgrounds[name] = bg
-                threading.Thread(target=bg.pump, name=f"pump-{name}", daemon=True).start()
+                threading.Thread(target=bg.pump, daemon=True).start()
                 started = time.monotonic()
                 if not bg.wait_for(needle, float(option(words, "timeout", "120"))):
                     return fail(step, f"did not print {needle!r} (exit code {proc.poll()})", bg.text())

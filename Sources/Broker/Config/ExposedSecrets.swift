@@ -18,6 +18,8 @@ public enum ExposedSecrets {
         public var guards: String
         /// The non-loopback `host:port` listeners that serve it; empty when every one is loopback.
         public var exposedOn: [String]
+        /// The least number of characters a good value has.
+        public var minimumLength: Int
 
         public var isExposed: Bool { !exposedOn.isEmpty }
 
@@ -38,35 +40,34 @@ public enum ExposedSecrets {
             "\(key) \(weakness): accepted because \(guards) listens on loopback only; "
                 + "the broker refuses it on any other address"
         }
-
-        var minimumLength: Int { key == "admin.password" ? SecretPolicy.Kind.password.minimumLength : SecretPolicy.Kind.key.minimumLength }
     }
 
     /// Every weak secret in use, in config order.
     public static func findings(in config: BrokerConfig) -> [Finding] {
-        let clientListeners = [listener(config.httpServer.address, config.httpServer.port)]
-        var candidates: [(key: String, value: String, kind: SecretPolicy.Kind, guards: String, listeners: [String], emptyIsFine: Bool)] = []
+        let clients = [config.clientListener]
+        var candidates: [(key: String, value: String, kind: SecretPolicy.Kind, guards: String, listeners: [ListenAddress], emptyIsFine: Bool)] = []
 
         let token = config.client.token
-        candidates.append(("client.token.hmac_secret_key", token.hmacSecretKey, .key, "the client endpoint", clientListeners, true))
+        candidates.append(("client.token.hmac_secret_key", token.hmacSecretKey, .key, "the client endpoint", clients, true))
         candidates.append(
-            ("client.token.hmac_previous_secret_key", token.hmacPreviousSecretKey, .key, "the client endpoint", clientListeners, true))
+            ("client.token.hmac_previous_secret_key", token.hmacPreviousSecretKey, .key, "the client endpoint", clients, true))
         if config.client.subscriptionToken.enabled {
             let sub = config.client.subscriptionToken.token
             candidates.append(
-                ("client.subscription_token.hmac_secret_key", sub.hmacSecretKey, .key, "the client endpoint", clientListeners, true))
+                ("client.subscription_token.hmac_secret_key", sub.hmacSecretKey, .key, "the client endpoint", clients, true))
             candidates.append(
                 ("client.subscription_token.hmac_previous_secret_key", sub.hmacPreviousSecretKey, .key, "the client endpoint",
-                 clientListeners, true))
+                 clients, true))
         }
         let api = config.httpAPI
         if !api.disabled && !api.insecure {
             // An empty key makes the API refuse every call: not open, but never what the operator meant.
-            candidates.append(("http_api.key", api.key, .key, "the server API", internalListeners(config, external: api.external), false))
+            candidates.append(
+                ("http_api.key", api.key, .key, "the server API", config.listeners(ofInternalFeatureExternal: api.external), false))
         }
         let admin = config.admin
         if admin.enabled && !admin.insecure {
-            let listeners = internalListeners(config, external: admin.external)
+            let listeners = config.listeners(ofInternalFeatureExternal: admin.external)
             candidates.append(("admin.password", admin.password, .password, "the admin console", listeners, false))
             candidates.append(("admin.secret", admin.secret, .key, "the admin console", listeners, false))
         }
@@ -74,8 +75,9 @@ public enum ExposedSecrets {
         return candidates.compactMap { c in
             if c.emptyIsFine && c.value.isEmpty { return nil }
             guard let weakness = SecretPolicy.weakness(of: c.value, kind: c.kind) else { return nil }
-            let exposed = c.listeners.filter { !SecretPolicy.isLoopback(host: host(of: $0)) }
-            return Finding(key: c.key, weakness: weakness, guards: c.guards, exposedOn: exposed)
+            return Finding(
+                key: c.key, weakness: weakness, guards: c.guards,
+                exposedOn: c.listeners.filter { !$0.isLoopback }.map(\.description), minimumLength: c.kind.minimumLength)
         }
     }
 
@@ -85,26 +87,6 @@ public enum ExposedSecrets {
         let refused = all.filter(\.isExposed)
         if !refused.isEmpty { throw UnsafeSecretsError(findings: refused) }
         return all.map(\.warning)
-    }
-
-    /// The listeners serving the API or the console: the internal port when there is one (and the client
-    /// port too with `external`), else the client port.
-    static func internalListeners(_ config: BrokerConfig, external: Bool) -> [String] {
-        let server = config.httpServer
-        let client = listener(server.address, server.port)
-        guard let internalPort = server.internalPort else { return [client] }
-        let internalListener = listener(server.internalAddress.isEmpty ? server.address : server.internalAddress, internalPort)
-        return external ? [internalListener, client] : [internalListener]
-    }
-
-    static func listener(_ address: String, _ port: Int) -> String {
-        let host = address.isEmpty ? "0.0.0.0" : address
-        return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
-
-    static func host(of listener: String) -> String {
-        guard let colon = listener.lastIndex(of: ":") else { return listener }
-        return String(listener[..<colon])
     }
 }
 

@@ -25,23 +25,18 @@ public struct InspectClient: Sendable {
 
     /// The config keys ``apiURL(for:)`` read, and the file (nil: no file, defaults and environment).
     public static func apiURLOrigin(for config: BrokerConfig, file: String?) -> String {
-        let keys = config.httpServer.internalPort != nil && !config.httpAPI.external
-            ? "http_server.internal_port" : "http_server.port"
+        let keys = config.internalListener != nil && !config.httpAPI.external ? "http_server.internal_port" : "http_server.port"
         return "\(keys) in " + (file ?? "the defaults (no config file)")
     }
 
     /// The server API's address for `config`: its internal port when there is one and the API is not
     /// external, on the configured address (loopback when it listens on all interfaces).
     public static func apiURL(for config: BrokerConfig) -> String {
-        let server = config.httpServer
-        var host = server.address.isEmpty || server.address == "0.0.0.0" || server.address == "::" ? "127.0.0.1" : server.address
-        var port = server.port
-        if let internalPort = server.internalPort, !config.httpAPI.external {
-            port = internalPort
-            if !server.internalAddress.isEmpty && server.internalAddress != "0.0.0.0" { host = server.internalAddress }
-        }
+        // With `http_api.external` the client port (listed last) serves it too, and that is the one asked.
+        let listener = config.listeners(ofInternalFeatureExternal: config.httpAPI.external).last ?? config.clientListener
+        var host = listener.host == "0.0.0.0" || listener.host == "::" ? "127.0.0.1" : listener.host
         if host.contains(":") { host = "[\(host)]" }
-        return "http://\(host):\(port)\(config.httpAPI.handlerPrefix)"
+        return "http://\(host):\(listener.port)\(config.httpAPI.handlerPrefix)"
     }
 
     /// Calls `method` and returns its `result`; an API error, HTTP error or unreachable broker throws a

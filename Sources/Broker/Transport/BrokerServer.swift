@@ -69,16 +69,15 @@ public final class BrokerServer: Sendable {
             let clientRouter = HTTPRouter(
                 node: node, api: api, metricsRegistry: metricsRegistry, servesInternal: !internalSeparate, servesClients: true,
                 console: console)
-            let host = config.httpServer.address.isEmpty ? "0.0.0.0" : config.httpServer.address
+            let client = config.clientListener
             listeners.append(
-                try await bind(group: group, host: host, port: config.httpServer.port, node: node, router: clientRouter, websocket: true))
-            if let internalPort = config.httpServer.internalPort {
+                try await bind(group: group, host: client.host, port: client.port, node: node, router: clientRouter, websocket: true))
+            if let internalListener = config.internalListener {
                 let internalRouter = HTTPRouter(
                     node: node, api: api, metricsRegistry: metricsRegistry, servesInternal: true, servesClients: false,
                     console: console)
-                let internalHost = config.httpServer.internalAddress.isEmpty ? host : config.httpServer.internalAddress
                 listeners.append(
-                    try await bind(group: group, host: internalHost, port: internalPort, node: node, router: internalRouter, websocket: false))
+                    try await bind(group: group, host: internalListener.host, port: internalListener.port, node: node, router: internalRouter, websocket: false))
             }
         } catch {
             for l in listeners { try? await l.close() }
