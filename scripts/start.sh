@@ -7,7 +7,8 @@
 # Prints "ready: …" once both answer, then runs until Ctrl-C, which stops everything (and the throwaway cluster).
 #
 # Secrets: broker.json holds none. The first run generates the server API key, the token secret, the admin
-# console's password and secret and the facade's session secret into local/secrets.env (not in git), prints
+# console's password and secret (and switches the console on) and the facade's session secret into
+# local/secrets.env (not in git), prints
 # where they are, and every later run (and scripts/broker) reuses them. They are CENTRIFUGO_* variables, which
 # override the config file as in Centrifugo. Delete the file to make new ones.
 #
@@ -55,6 +56,8 @@ with os.fdopen(fd, "w") as f:
     f.write("# Delete this file to generate new ones on the next start.\n")
     for k, v in values.items():
         f.write(f"{k}={v}\n")
+    f.write("# broker.json leaves the admin console off, since it holds no password; with the one above it is on.\n")
+    f.write("CENTRIFUGO_ADMIN_ENABLED=true\n")
 print(f"==> first run: generated the secrets into {path} (kept there, not in git):")
 print(f"    admin console password  {values['CENTRIFUGO_ADMIN_PASSWORD']}")
 print(f"    server API key          {values['CENTRIFUGO_HTTP_API_KEY']}")

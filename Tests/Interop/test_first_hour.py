@@ -7,7 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import BROKER_BIN, REPO_ROOT, base_config, deep_merge, free_port, start_broker
+from conftest import BROKER_BIN, REPO_ROOT, base_config, deep_merge, free_port, http_session, start_broker
 
 STRONG = "k" * 8 + "Q2v9xT4mZr7LpW1sN6bY3cH8dF5gJ0aE"  # 40 characters, no placeholder word
 
@@ -94,3 +94,16 @@ def test_inspect_names_the_address_and_the_config_key_when_the_broker_is_down(tm
         f"broker inspect: cannot reach the broker's server API at http://127.0.0.1:{port}/api "
         f"(from http_server.port in {path}): nothing is listening there (connection refused); "
         "start the broker (scripts/start.sh) or point --api at a running one."), p.stderr
+
+
+def test_committed_config_starts_the_broker_as_it_is():
+    """`broker serve -c broker.json` with no secrets anywhere: it starts on loopback, warns that the API key is
+    empty, and its server API refuses every call until a key is set."""
+    config = json.loads((REPO_ROOT / "broker.json").read_text())
+    b = start_broker(config, name="committed-config")
+    try:
+        assert "weak secret (development mode): http_api.key is empty" in b.log_text()
+        r = http_session().post(f"{b.api_url}/info", json={}, headers={"X-API-Key": ""}, timeout=5)
+        assert r.status_code == 401
+    finally:
+        b.stop()
