@@ -36,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics.git", exact: "1.3.0"),
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", exact: "0.6.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
     ],
     targets: [
         // Wire types and codecs of Centrifugo's client protocol and server API. Pure: no I/O, no clocks.
@@ -65,6 +68,7 @@ let package = Package(
             name: "Broker",
             dependencies: [
                 "BrokerProtocol",
+                "BrokerProxyGRPC",
                 "CHiredis",
                 "SecretPolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -85,6 +89,34 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             path: "Sources/Broker",
+            swiftSettings: strict
+        ),
+        // Typed gRPC client for Centrifugo's proxy service (grpc:// proxy endpoints), over code
+        // generated once from Proto/proxy.proto (see its header).
+        .target(
+            name: "BrokerProxyGRPC",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/ProxyGRPC",
+            exclude: ["Proto"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ProxyGRPCTests",
+            dependencies: [
+                "BrokerProxyGRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/ProxyGRPCTests",
             swiftSettings: strict
         ),
         // Thin executable: parses the command line and calls into Broker.

@@ -134,7 +134,7 @@ struct SessionHarness {
         #expect(connect.hasPrefix(#"{"id":1,"connect":{"client":""#))
         guard case .text(let subscribe) = try await h.next() else { Issue.record("no subscribe reply"); return }
         #expect(subscribe.hasPrefix(#"{"id":2,"subscribe":{"recoverable":true,"epoch":""#))
-        _ = h.engine.publishNow(channel: "news:a", publication: Publication(data: Payload(bytes: Array(#"{"x":1}"#.utf8))), options: h.node.publishOptions(for: try h.node.rules.resolve("news:a")))
+        _ = h.engine.publishNow(channel: "news:a", publication: Publication(data: Payload(bytes: Array(#"{"x":1}"#.utf8))), options: h.node.clientRules.publishOptions(for: try h.node.rules.resolve("news:a")))
         #expect(try await h.next() == .text(#"{"push":{"channel":"news:a","pub":{"data":{"x":1},"offset":1}}}"#))
         try await h.send(#"{"id":3,"unsubscribe":{"channel":"news:a"}}"#)
         #expect(try await h.next() == .text(#"{"id":3,"unsubscribe":{}}"#))
@@ -177,7 +177,7 @@ struct SessionHarness {
         _ = try await h.next()
         _ = try await h.next()
         h.transport.isWritable = false
-        _ = h.engine.publishNow(channel: "news:a", publication: Publication(data: Payload(bytes: Array("1".utf8))), options: h.node.publishOptions(for: try h.node.rules.resolve("news:a")))
+        _ = h.engine.publishNow(channel: "news:a", publication: Publication(data: Payload(bytes: Array("1".utf8))), options: h.node.clientRules.publishOptions(for: try h.node.rules.resolve("news:a")))
         #expect(try await h.next() == .closed(code: 3008, reason: "slow"))
         try await h.shutdown()
     }

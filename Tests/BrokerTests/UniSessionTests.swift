@@ -98,7 +98,7 @@ final class StreamRecordingTransport: SessionTransport, @unchecked Sendable {
         func publish(_ channel: String, _ json: String) throws {
             _ = engine.publishNow(
                 channel: channel, publication: Publication(data: Payload(bytes: Array(json.utf8))),
-                options: node.publishOptions(for: try node.rules.resolve(channel)))
+                options: node.clientRules.publishOptions(for: try node.rules.resolve(channel)))
         }
     }
 

@@ -19,6 +19,10 @@ public struct BrokerConfig: Sendable, Equatable {
     public var admin = AdminConfig()
     public var shutdown = ShutdownConfig()
     public var node = NodeConfig()
+    /// `rpc`: the RPC proxy and which methods go to it.
+    public var rpc = RPCConfig()
+    /// `proxies`: named proxies, selected by `*_proxy_name`.
+    public var proxies: [NamedProxy] = []
     /// Keys present in the file that the broker does not know (logged as warnings at start).
     public var unknownKeys: [String] = []
 
@@ -96,6 +100,8 @@ public struct ClientConfig: Sendable, Equatable {
     /// Not a Centrifugo OSS key: a guard against command floods (`client.command_rate_limit`).
     public var commandRateLimit: Int = 0
     public var subscribeToUserPersonalChannel = PersonalChannelConfig()
+    /// `client.proxy`: the connect and refresh proxies.
+    public var proxy = ClientProxies()
     public init() {}
 }
 
@@ -141,6 +147,15 @@ public struct ChannelOptions: Sendable, Equatable {
     public var channelRegex: String = ""
     /// "" (non-empty data), "json", "json_object" or "binary". nil = use `channel.publication_data_format`.
     public var publicationDataFormat: String? = nil
+    /// Subscriptions without a token are decided by the subscribe proxy named `subscribeProxyName`.
+    public var subscribeProxyEnabled = false
+    public var subscribeProxyName = "default"
+    /// Client publications are decided (and may be rewritten) by the publish proxy named `publishProxyName`.
+    public var publishProxyEnabled = false
+    public var publishProxyName = "default"
+    /// Subscriptions are refreshed server-side by the sub_refresh proxy named `subRefreshProxyName`.
+    public var subRefreshProxyEnabled = false
+    public var subRefreshProxyName = "default"
 
     /// History is kept only when both size and TTL are positive.
     public var historyEnabled: Bool { historySize > 0 && historyTTL > .zero }
@@ -167,6 +182,8 @@ public struct ChannelConfig: Sendable, Equatable {
     public var namespaceBoundary: String = ":"
     public var userBoundary: String = "#"
     public var userSeparator: String = ","
+    /// `channel.proxy`: the subscribe, publish and sub_refresh proxies named `"default"`.
+    public var proxy = ChannelProxies()
     public init() {}
 }
 

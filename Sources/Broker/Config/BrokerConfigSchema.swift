@@ -72,7 +72,7 @@ enum BrokerConfigSchema {
         ]
         s += channelOptionSettings.nested(under: "channel.without_namespace", at: \BrokerConfig.channel.withoutNamespace)
         s += [
-            namespacesSetting,
+            objectList("channel.namespaces", \.channel.namespaces, schema: namespace) { NamespaceConfig(name: $0) },
             .value("channel.history_meta_ttl", \.channel.historyMetaTTL, .duration),
             .value("channel.max_length", \.channel.maxLength, .int),
             .value("channel.publication_data_format", \.channel.publicationDataFormat, .string),
@@ -115,15 +115,6 @@ enum BrokerConfigSchema {
             .value("engine.redis.db", \.engine.redis.db, .int),
             .value("engine.redis.user", \.engine.redis.user, .string),
             .value("engine.redis.password", \.engine.redis.password, .string),
-            .value("engine.redis.tls.enabled", \.engine.redis.tls.enabled, .bool),
-            .value("engine.redis.tls.cert_pem", \.engine.redis.tls.certPEM, .string),
-            .value("engine.redis.tls.key_pem", \.engine.redis.tls.keyPEM, .string),
-            .value("engine.redis.tls.cert_pem_file", \.engine.redis.tls.certPEMFile, .string),
-            .value("engine.redis.tls.key_pem_file", \.engine.redis.tls.keyPEMFile, .string),
-            .value("engine.redis.tls.server_ca_pem", \.engine.redis.tls.serverCAPEM, .string),
-            .value("engine.redis.tls.server_ca_pem_file", \.engine.redis.tls.serverCAPEMFile, .string),
-            .value("engine.redis.tls.server_name", \.engine.redis.tls.serverName, .string),
-            .value("engine.redis.tls.insecure_skip_verify", \.engine.redis.tls.insecureSkipVerify, .bool),
             .value("engine.redis.force_resp2", \.engine.redis.forceResp2, .bool),
             .value("engine.redis.presence_ttl", \.engine.redis.presenceTTL, .duration),
             .value("health.enabled", \.health.enabled, .bool),
@@ -139,6 +130,8 @@ enum BrokerConfigSchema {
             .value("shutdown.timeout", \.shutdown.timeout, .duration),
             .value("node.name", \.node.name, .string),
         ]
+        s += tlsClientKeys.nested(under: "engine.redis.tls", at: \BrokerConfig.engine.redis.tls)
+        s += proxySettings
         return s
     }
 
@@ -191,35 +184,7 @@ enum BrokerConfigSchema {
             .value("allow_user_limited_channels", \.allowUserLimitedChannels, .bool),
             .value("channel_regex", \.channelRegex, .string),
             .value("publication_data_format", \.publicationDataFormat, .optionalString),
-        ]
-    }
-
-    /// `channel.namespaces`: an array of objects in the file; in env either JSON text (replaces the list)
-    /// or space-separated names (appended, as Centrifugo does), configured further by per-namespace env vars.
-    private static var namespacesSetting: Setting {
-        Setting(
-            path: "channel.namespaces",
-            applyJSON: { config, json, fullPath, decoding throws(ConfigError) in
-                config.channel.namespaces = try decodeNamespaces(json, location: fullPath, decoding: &decoding)
-            },
-            applyText: { config, text, envName, decoding throws(ConfigError) in
-                if text.hasPrefix("["), text.hasSuffix("]") {
-                    let json: JSONValue
-                    do {
-                        json = try JSONParser.parse(text)
-                    } catch {
-                        throw ConfigError(key: envName, message: "not a valid JSON array of namespaces: \(error)")
-                    }
-                    do throws(ConfigError) {
-                        config.channel.namespaces = try decodeNamespaces(json, location: "channel.namespaces", decoding: &decoding)
-                    } catch {
-                        throw ConfigError(key: envName, message: "\(error.key): \(error.message)")
-                    }
-                } else {
-                    config.channel.namespaces += EnvironmentOverrides.splitList(text).map { NamespaceConfig(name: $0) }
-                }
-            }
-        )
+        ] + channelProxyOptionSettings
     }
 
     /// `client.connect_code_to_unidirectional_disconnect.transforms`: `[{"code":109,"to":{"code":4501,"reason":"…"}}]`,
@@ -341,25 +306,5 @@ enum BrokerConfigSchema {
             throw ConfigError(key: key, message: "expected a string, got \(ConfigMessage.describe(value))")
         }
         return text
-    }
-
-    static func decodeNamespaces(
-        _ json: JSONValue, location: String, decoding: inout ConfigDecoding
-    ) throws(ConfigError) -> [NamespaceConfig] {
-        guard case .array(let items) = json else {
-            throw ConfigError(key: location, message: "expected an array of objects, got \(ConfigMessage.describe(json))")
-        }
-        let schema = namespace
-        var result: [NamespaceConfig] = []
-        for (i, item) in items.enumerated() {
-            let itemLocation = "\(location)[\(i)]"
-            guard case .object(let object) = item else {
-                throw ConfigError(key: itemLocation, message: "expected an object, got \(ConfigMessage.describe(item))")
-            }
-            var ns = NamespaceConfig(name: "")
-            try schema.decode(object, into: &ns, location: itemLocation, decoding: &decoding)
-            result.append(ns)
-        }
-        return result
     }
 }

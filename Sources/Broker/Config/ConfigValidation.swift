@@ -12,6 +12,7 @@ extension ConfigLoader {
         try validateEndpoints(c)
         try validateEngine(c.engine)
         try validateAdmin(c.admin)
+        try validateProxies(c)
         try nonNegative("shutdown.timeout", c.shutdown.timeout)
     }
 

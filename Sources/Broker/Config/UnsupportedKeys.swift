@@ -13,12 +13,6 @@ enum UnsupportedKeys {
 
     /// Keys of one channel options object: `channel.without_namespace` and each `channel.namespaces[]` entry.
     static let channelOptions: [UnsupportedKey] = [
-        refused("subscribe_proxy_enabled", .off, subscribeProxy),
-        refused("subscribe_proxy_name", .string("default"), subscribeProxy),
-        refused("publish_proxy_enabled", .off, publishProxy),
-        refused("publish_proxy_name", .string("default"), publishProxy),
-        refused("sub_refresh_proxy_enabled", .off, subRefreshProxy),
-        refused("sub_refresh_proxy_name", .string("default"), subRefreshProxy),
         refused("subscribe_stream_proxy_enabled", .off, subscribeStreamProxy),
         refused("subscribe_stream_proxy_name", .string("default"), subscribeStreamProxy),
         refused("subscribe_stream_proxy_bidirectional", .off, subscribeStreamProxy),
@@ -47,21 +41,9 @@ enum UnsupportedKeys {
         keys += [
             inert("map_broker", "serves map subscriptions only, and subscription_type refuses those"),
             inert("shared_poll", "serves shared poll subscriptions only, and subscription_type refuses those"),
-            refused("proxies", .empty,
-                    "named proxies are not supported by this broker yet: remove proxies and the *_proxy_name keys "
-                        + "that use them"),
             refused("consumers", .empty,
                     "consumers (PostgreSQL outbox, Kafka, …) are not supported by this broker yet: publish from your "
                         + "own consumer through the HTTP API (POST /api/publish)"),
-            inert("rpc", "its other keys (namespace_boundary, ping.method, proxy timeouts) do nothing without an RPC "
-                      + "proxy, and every way to turn one on is refused"),
-            refused("rpc.proxy.endpoint", .empty, rpcProxy),
-            refused("rpc.without_namespace.proxy_enabled", .off, rpcProxy),
-            refused("rpc.without_namespace.proxy_name", .string("default"), rpcProxy),
-            refused("rpc.namespaces", .empty, rpcProxy),
-            refused("rpc.ping.enabled", .off,
-                    "RPC ping is not supported by this broker yet: remove rpc.ping (the client protocol's own "
-                        + "ping/pong keeps connections alive)"),
             refused("pid_file", .empty,
                     "writing a PID file is not supported by this broker yet: let your process manager (systemd, "
                         + "Docker, scripts/start.sh) track the process and remove pid_file"),
@@ -97,19 +79,9 @@ enum UnsupportedKeys {
     }
 
     private static var client: [UnsupportedKey] {
-        let connectProxy = "connect proxy is not supported by this broker yet: issue connection JWTs (client.token) "
-            + "from your backend and remove client.proxy.connect"
-        let refreshProxy = "refresh proxy is not supported by this broker yet: give connection JWTs an exp and let "
-            + "clients fetch a new token (client.token); remove client.proxy.refresh"
         let safetyCheck = "skips Centrifugo's safety check of JWKS URL templates; the broker's jwks_public_endpoint "
             + "is a fixed URL without templates, so there is no check to skip"
         return [
-            refused("client.proxy.connect.enabled", .off, connectProxy),
-            refused("client.proxy.connect.endpoint", .empty, connectProxy),
-            refused("client.proxy.refresh.enabled", .off, refreshProxy),
-            refused("client.proxy.refresh.endpoint", .empty, refreshProxy),
-            inert("client.proxy", "the other proxy keys (timeout, headers, TLS) do nothing while neither proxy has "
-                      + "an endpoint or enabled: true"),
             inert("client.concurrency",
                   "tunes Centrifugo's Go workers per connection; the broker handles a connection's commands in order "
                       + "on its event loop, and replies carry their command ids either way"),
@@ -130,17 +102,16 @@ enum UnsupportedKeys {
 
     private static var channel: [UnsupportedKey] {
         [
-            refused("channel.proxy.subscribe.endpoint", .empty, subscribeProxy),
-            refused("channel.proxy.publish.endpoint", .empty, publishProxy),
-            refused("channel.proxy.sub_refresh.endpoint", .empty, subRefreshProxy),
             refused("channel.proxy.subscribe_stream.endpoint", .empty, subscribeStreamProxy),
+            inert("channel.proxy.subscribe_stream", unusedProxy("channel.proxy.subscribe_stream")),
             refused("channel.proxy.map_publish.endpoint", .empty, mapSubscriptions),
+            inert("channel.proxy.map_publish", unusedProxy("channel.proxy.map_publish")),
             refused("channel.proxy.map_remove.endpoint", .empty, mapSubscriptions),
+            inert("channel.proxy.map_remove", unusedProxy("channel.proxy.map_remove")),
             refused("channel.proxy.shared_poll_refresh.endpoint", .empty,
                     "shared poll subscriptions are not supported by this broker yet: remove "
                         + "channel.proxy.shared_poll_refresh"),
-            inert("channel.proxy", "the other proxy keys (timeout, headers, TLS) do nothing while no channel proxy "
-                      + "has an endpoint"),
+            inert("channel.proxy.shared_poll_refresh", unusedProxy("channel.proxy.shared_poll_refresh")),
         ]
     }
 
@@ -250,23 +221,19 @@ enum UnsupportedKeys {
 
     // MARK: - Messages shared by several keys
 
-    private static let subscribeProxy = "subscribe proxy is not supported by this broker yet: authorize "
-        + "subscriptions with subscription JWTs (client.subscription_token) or namespace permissions "
-        + "(allow_subscribe_for_client)"
-    private static let publishProxy = "publish proxy is not supported by this broker yet: publish from your backend "
-        + "through the HTTP API (POST /api/publish), or let clients publish (allow_publish_for_subscriber)"
-    private static let subRefreshProxy = "subscription refresh proxy is not supported by this broker yet: give "
-        + "subscription JWTs an exp and let clients fetch a new token"
     private static let subscribeStreamProxy = "subscribe stream proxy is not supported by this broker yet: publish "
         + "to the channel from your backend (POST /api/publish)"
-    private static let rpcProxy = "RPC proxy is not supported by this broker yet: call your backend directly from "
-        + "the client; remove the rpc proxy settings"
     private static let mapSubscriptions = "map subscriptions are not supported by this broker yet: remove the map "
         + "proxies"
     private static let mapPresence = "map presence channels are not supported by this broker yet: use presence "
         + "(presence: true and the presence API)"
     private static let goBufferTuning = "buffer tuning of Centrifugo's Go WebSocket library; SwiftNIO sizes and "
         + "pools the broker's buffers itself"
+
+    /// The other keys of a proxy whose endpoint is refused.
+    private static func unusedProxy(_ section: String) -> String {
+        "configures a proxy that cannot be used without \(section).endpoint, which is refused"
+    }
 
     private static func compressionTuning(_ section: String) -> String {
         "tunes compression only, and \(section).compression refuses that"

@@ -12,7 +12,10 @@ public final class Node: Sendable {
     public static let version = "6.9.1-swift"
 
     public let config: BrokerConfig
-    public let rules: ChannelRules
+    /// The rule path: every decision on what a client may do (see ``ClientRules``).
+    public let clientRules: ClientRules
+    /// Channel name resolution (the rule path's own).
+    public var rules: ChannelRules { clientRules.channels }
     public let engine: any PubSubEngine
     /// The engine, when it publishes without waiting (found once here, not cast per request).
     public let immediatePublisher: (any ImmediatePublishing)?
@@ -20,6 +23,8 @@ public final class Node: Sendable {
     public let hub: Hub
     public let connectionTokens: TokenVerifier
     public let subscriptionTokens: TokenVerifier
+    /// The application backends asked by the connect, refresh, subscribe, publish, sub_refresh and RPC proxies.
+    let proxies: ProxyDirectory
     public let clock: BrokerClock
     public let logger: Logger
     public let metrics: BrokerMetrics
@@ -41,7 +46,7 @@ public final class Node: Sendable {
         clock: BrokerClock = .system, logger: Logger = Logger(label: "broker")
     ) throws(ConfigError) {
         self.config = config
-        self.rules = ChannelRules(config: config.channel)
+        self.clientRules = ClientRules(config: config)
         self.engine = engine
         self.immediatePublisher = engine as? any ImmediatePublishing
         self.presenceEngine = engine
@@ -57,6 +62,11 @@ public final class Node: Sendable {
                 skipSignatureVerify: config.client.insecureSkipTokenSignatureVerify)
         } else {
             self.subscriptionTokens = connectionTokens
+        }
+        do {
+            self.proxies = try ProxyDirectory(config: config)
+        } catch {
+            throw ConfigError(key: error.key, message: error.message)
         }
         self.id = UUID().uuidString.lowercased()
         let host = ProcessInfo.processInfo.hostName
@@ -130,37 +140,6 @@ public final class Node: Sendable {
     public var numClients: Int { clientCount.withLockedValue { $0 } }
     public var numUsers: Int { userConnections.withLockedValue { $0.count } }
 
-    // MARK: Publishing
-
-    /// Publish options for a channel's namespace.
-    func publishOptions(for resolved: ResolvedChannel) -> PublishOptions {
-        var o = PublishOptions()
-        o.historySize = resolved.options.historySize
-        o.historyTTL = resolved.options.historyTTL
-        o.historyMetaTTL = metaTTL(resolved.options)
-        return o
-    }
-
-    func metaTTL(_ options: ChannelOptions) -> Duration {
-        options.historyMetaTTL > .zero ? options.historyMetaTTL : config.channel.historyMetaTTL
-    }
-
-    /// Checks data against the namespace's `publication_data_format` (107 when it does not fit).
-    func checkDataFormat(_ data: Payload, options: ChannelOptions) throws(ClientError) {
-        let format = options.publicationDataFormat ?? config.channel.publicationDataFormat
-        switch format {
-        case "binary":
-            return
-        case "json":
-            guard (try? JSONParser.parse(data.bytes)) != nil else { throw .badRequest }
-        case "json_object":
-            guard let v = try? JSONParser.parse(data.bytes), v.objectValue != nil else { throw .badRequest }
-        default:
-            // "": anything but empty data (JSON clients then get only what is valid JSON).
-            if data.bytes.isEmpty { throw .badRequest }
-        }
-    }
-
     // MARK: Shutdown
 
     /// Disconnects every client with `disconnect` (3001 shutdown by default) and stops the timers.
@@ -176,6 +155,7 @@ public final class Node: Sendable {
                 })
         }
         for f in futures { try? await f.get() }
+        await proxies.shutdown()
     }
 
     // MARK: Acting on connections (server API)

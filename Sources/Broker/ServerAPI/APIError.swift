@@ -39,13 +39,7 @@ public struct APIError: Error, Sendable, Equatable {
             default: return .internalError
             }
         }
-        if let e = error as? EngineError {
-            switch e {
-            case .unrecoverablePosition: return .unrecoverablePosition
-            case .badRequest: return .badRequest
-            case .unavailable: return .internalError
-            }
-        }
+        if error is EngineError { return from(ClientError.from(error)) }
         return .internalError
     }
 }

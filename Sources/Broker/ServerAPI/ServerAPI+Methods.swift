@@ -40,16 +40,15 @@ extension ServerAPI {
         let resolved = try resolve(channel)
         guard let data = try r.payload("data") else { throw APIError.badRequest }
         do {
-            try node.checkDataFormat(data, options: resolved.options)
+            try node.clientRules.checkData(data, resolved)
         } catch {
             throw APIError.badRequest
         }
-        var options = node.publishOptions(for: resolved)
-        options.skipHistory = try r.bool("skip_history")
-        options.idempotencyKey = try r.string("idempotency_key")
-        let publication = Publication(data: data, tags: try r.stringMap("tags"), time: 0)
+        let decided = node.clientRules.publication(
+            resolved, data: data, info: nil, tags: try r.stringMap("tags"), skipHistory: try r.bool("skip_history"),
+            idempotencyKey: try r.string("idempotency_key"))
         node.metrics.publicationsPublished.increment()
-        return (publication, options)
+        return decided
     }
 
     static func encodePublishResult(_ result: PublishResult) -> [UInt8] {
@@ -203,7 +202,7 @@ extension ServerAPI {
         guard resolved.options.historyEnabled else { throw APIError.notAvailable }
         let limit = Int(try r.int("limit") ?? 0)
         let query = HistoryQuery(
-            since: try r.position("since"), limit: limit, reverse: try r.bool("reverse"), metaTTL: node.metaTTL(resolved.options))
+            since: try r.position("since"), limit: limit, reverse: try r.bool("reverse"), metaTTL: node.clientRules.metaTTL(resolved.options))
         let h = try await node.engine.history(channel: channel, query: query)
         var w = JSONWriter()
         w.raw("{\"publications\":[")

@@ -16,13 +16,18 @@ extension ClientSession {
             return
         }
         clientName = request.name
+        keepEmulatedHeaders(request.headers)
         let token = request.token
         if token.isEmpty {
-            guard config.allowAnonymousConnectWithoutToken || config.insecure else {
+            if let proxy = node.proxies.connect {
+                connectThroughProxy(id: id, request: request, proxy: proxy)
+                return
+            }
+            guard node.clientRules.allowsAnonymousConnect else {
                 close(.badRequest)
                 return
             }
-            continueConnect(id: id, request: request, claims: ConnectionClaims(), hadToken: false)
+            grantConnect(id: id, request: request, credentials: .anonymous)
             return
         }
         let verifier = node.connectionTokens
@@ -33,113 +38,66 @@ extension ClientSession {
         ) { result in
             switch result {
             case .success(let claims):
-                self.continueConnect(id: id, request: request, claims: claims, hadToken: true)
-            case .failure(let error as TokenError) where error == .expired:
-                self.failConnect(id, .tokenExpired)
-            case .failure(TokenError.unavailable(let why)):
-                // The JWKS endpoint is down: not the token's fault; the client retries (error 100 is temporary).
-                self.node.logger.warning("connection token keys unavailable", metadata: ["error": "\(why)"])
-                self.failConnect(id, .internalError)
+                self.grantConnect(id: id, request: request, credentials: ConnectionCredentials(source: .token, claims: claims))
             case .failure(let error):
-                self.node.logger.info("invalid connection token", metadata: ["client": "\(self.clientID)", "error": "\(error)"])
-                self.close(.invalidToken)
+                if case TokenError.unavailable(let why) = error {
+                    // The JWKS endpoint is down: not the token's fault; the client retries (error 100 is temporary).
+                    self.node.logger.warning("connection token keys unavailable", metadata: ["error": "\(why)"])
+                } else if (error as? TokenError) != .expired {
+                    self.node.logger.info("invalid connection token", metadata: ["client": "\(self.clientID)", "error": "\(error)"])
+                }
+                self.refuseConnect(id, ClientRules.connectTokenRefusal(error))
             }
         }
     }
 
-    /// Connection expiry in unix ms from a token (0 = never): `expire_at` wins over `exp`.
-    func expiry(expiresAt: Int64?, expireAt: Int64?) -> Int64 {
-        if config.insecure { return 0 }
-        if let ea = expireAt { return ea > 0 ? ea * 1000 : 0 }
-        if let e = expiresAt { return e * 1000 }
-        return 0
+    /// A connect the rule path refused: an error reply (the client may retry) or a disconnect.
+    func refuseConnect(_ id: UInt32, _ refusal: Refusal) {
+        switch refusal {
+        case .error(let error): failConnect(id, error)
+        case .disconnect(let disconnect): close(disconnect)
+        }
     }
 
-    private func continueConnect(id: UInt32, request: ConnectRequest, claims: ConnectionClaims, hadToken: Bool) {
-        if hadToken && claims.user.isEmpty && config.disallowAnonymousConnectionTokens {
-            close(.permissionDenied)
-            return
+    /// Asks the rule path what `credentials` grant and, when granted, connects.
+    func grantConnect(id: UInt32, request: ConnectRequest, credentials: ConnectionCredentials) {
+        switch node.clientRules.connect(credentials, request: request, now: now) {
+        case .failure(let refusal): refuseConnect(id, refusal)
+        case .success(let grant): establishConnection(id: id, grant: grant)
         }
-        let t = now
-        var exp = expiry(expiresAt: claims.expiresAt, expireAt: claims.expireAt)
-        if exp > 0 && exp <= t {
-            failConnect(id, .expired)
-            return
-        }
-        exp = exp > 0 ? min(exp, t + 365 * 24 * 3600 * 1000) : 0
-        user = claims.user
-        if let info = claims.info { connInfo = Payload(bytes: info, isBinary: claims.infoIsBinary) }
+    }
+
+    /// Applies a connect grant: the connection slot, then the server-side subscriptions, then the connect result.
+    private func establishConnection(id: UInt32, grant: ConnectGrant) {
+        user = grant.user
+        connInfo = grant.info
+        connMeta = grant.meta
         guard node.admit(user: user) else {
             close(.connectionLimit)
             return
         }
         admitted = true
-        expiresAt = exp
-
-        // Server-side subscriptions: the token's `subs` (or `channels`), channels from the
-        // connect request that the client may subscribe to without a token, the personal channel.
-        var plans: [SubscribePlan] = []
-        var seen = Set<String>()
-        let tokenSubs: [TokenSubscription] = claims.subs.isEmpty ? claims.channels.map { TokenSubscription(channel: $0) } : claims.subs
-        for ts in tokenSubs where !seen.contains(ts.channel) {
-            let resolved: ResolvedChannel
-            do {
-                resolved = try node.rules.resolve(ts.channel)
-            } catch {
-                failConnect(id, error)
-                return
-            }
-            seen.insert(ts.channel)
-            let position = request.subs[ts.channel] ?? SubscribeRequest()
-            var plan = makePlan(resolved: resolved, request: position, override: ts.override, serverSide: true)
-            if let info = ts.info { plan.chanInfo = Payload(bytes: info, isBinary: ts.infoIsBinary) }
-            if let data = ts.data { plan.data = Payload(bytes: data, isBinary: ts.dataIsBinary) }
-            plans.append(plan)
-        }
-        for (channel, position) in request.subs.sorted(by: { $0.key < $1.key }) where !seen.contains(channel) {
-            guard let resolved = try? node.rules.resolve(channel) else {
-                close(.badRequest)
-                return
-            }
-            if resolved.isPrivate || !canSubscribeWithoutToken(resolved) { continue }
-            seen.insert(channel)
-            plans.append(makePlan(resolved: resolved, request: position, override: nil, serverSide: true))
-        }
-        let personal = config.subscribeToUserPersonalChannel
-        var singleConnectionChannel: String?
-        if personal.enabled && !user.isEmpty {
-            let channel = node.rules.personalChannel(user: user, namespace: personal.personalChannelNamespace)
-            if personal.singleConnection { singleConnectionChannel = channel }
-            if !seen.contains(channel), let resolved = try? node.rules.resolve(channel) {
-                seen.insert(channel)
-                plans.append(
-                    makePlan(resolved: resolved, request: request.subs[channel] ?? SubscribeRequest(), override: nil, serverSide: true))
-            }
-        }
-        if config.channelLimit > 0 && plans.count > config.channelLimit {
-            close(.channelLimit)
-            return
-        }
+        expiresAt = grant.expiresAt
 
         state = .connected
         loopHub.registerUser(self)
         node.metrics.connectsTotal.increment()
         schedulePings()
 
+        let plans = grant.subscriptions
         let pending = plans.map { (beginSubscription($0), $0) }
         if pending.isEmpty {
-            sendConnectResult(id: id, subs: [])
+            sendConnectResult(id: id, data: grant.data, subs: [])
             return
         }
         let node = self.node
         let info = clientInfo
-        let planList = pending.map(\.1)
         let user = self.user
         let clientID = self.clientID
-        let singleConnection = singleConnectionChannel
+        let singleConnection = grant.singleConnectionChannel
         // Nothing for the engine to do (memory engine, no history, presence or join/leave): answered now.
-        let immediate = planList.compactMap { ClientSession.immediateSubscribeResult(node: node, plan: $0) }
-        let answeredNow = singleConnection == nil && immediate.count == planList.count
+        let immediate = plans.compactMap { ClientSession.immediateSubscribeResult(node: node, plan: $0) }
+        let answeredNow = singleConnection == nil && immediate.count == plans.count
         perform(now: answeredNow ? Result<[SubscribeResult], Never>.success(immediate) : nil, orLater: {
             // Single-connection mode: the personal channel's presence says whether this user is connected
             // elsewhere; those connections go (3504), on whichever node they are, before this one joins.
@@ -149,7 +107,7 @@ extension ClientSession {
                 await node.disconnect(user: user, except: clientID, with: .connectionLimit)
             }
             var results: [SubscribeResult] = []
-            for plan in planList {
+            for plan in plans {
                 results.append(try await ClientSession.engineSubscribe(node: node, plan: plan, info: info))
             }
             return results
@@ -160,20 +118,22 @@ extension ClientSession {
                 for (i, (sub, _)) in pending.enumerated() {
                     held.append((sub, self.completeSubscription(sub, result: results[i])))
                 }
-                self.sendConnectResult(id: id, subs: zip(pending.map(\.0.channel), results).map { ($0, $1) })
+                self.sendConnectResult(id: id, data: grant.data, subs: zip(pending.map(\.0.channel), results).map { ($0, $1) })
                 for (sub, pushes) in held { for p in pushes { self.deliver(p, to: sub) } }
             case .failure(let error):
                 for (sub, _) in pending { self.removeSubscription(sub) }
-                self.failConnect(id, (error as? ClientError) ?? .internalError)
+                self.failConnect(id, ClientError.from(error))
             }
         }
     }
 
-    private func sendConnectResult(id: UInt32, subs: [(String, SubscribeResult)]) {
+    private func sendConnectResult(id: UInt32, data: Payload?, subs: [(String, SubscribeResult)]) {
         var r = ConnectResult()
         r.client = clientID
+        r.data = data
         r.version = Node.version
-        if expiresAt > 0 {
+        // With a refresh proxy the broker renews connections itself: the client is not told to.
+        if expiresAt > 0 && !node.clientRules.refreshesConnectionsServerSide {
             r.expires = true
             r.ttl = UInt32(max(0, (expiresAt - now) / 1000))
         }
@@ -239,28 +199,22 @@ extension ClientSession {
             now: verifier.verifyConnectionTokenImmediately(token, now: nowSeconds),
             orLater: { try await verifier.verifyConnectionToken(token, now: nowSeconds) }
         ) { result in
-            switch result {
-            case .success(let claims):
-                guard claims.user == self.user else {
-                    self.close(.invalidToken)
-                    return
-                }
-                let exp = self.expiry(expiresAt: claims.expiresAt, expireAt: claims.expireAt)
-                if exp > 0 && exp <= self.now {
-                    self.close(.expired)
-                    return
-                }
-                self.expiresAt = exp
-                if let info = claims.info { self.connInfo = Payload(bytes: info, isBinary: claims.infoIsBinary) }
-                let ttl = exp > 0 ? UInt32(max(0, (exp - self.now) / 1000)) : 0
-                self.reply(Reply(id: id, body: .refresh(RefreshResult(expires: exp > 0, ttl: ttl))))
-            case .failure(let error as TokenError) where error == .expired:
-                self.close(.expired)
-            case .failure(TokenError.unavailable):
-                self.replyError(id, .internalError)
-            case .failure:
-                self.close(.invalidToken)
+            let decision = result.mapError(ClientRules.refreshTokenRefusal).flatMap {
+                self.node.clientRules.refresh(with: $0, user: self.user, now: self.now)
+            }
+            switch decision {
+            case .success(let grant):
+                self.expiresAt = grant.expiresAt
+                if let info = grant.info { self.connInfo = info }
+                self.reply(Reply(id: id, body: .refresh(self.refreshResult(expiresAt: grant.expiresAt))))
+            case .failure(let refusal):
+                self.refuse(id, refusal)
             }
         }
+    }
+
+    /// A refresh result for an expiry in unix ms (0 = never).
+    func refreshResult(expiresAt: Int64) -> RefreshResult {
+        RefreshResult(expires: expiresAt > 0, ttl: expiresAt > 0 ? UInt32(max(0, (expiresAt - now) / 1000)) : 0)
     }
 }

@@ -14,7 +14,7 @@ extension ClientSession {
             request.offset = since.offset
             request.epoch = since.epoch
         }
-        var plan = makePlan(resolved: resolved, request: request, override: override, serverSide: true)
+        var plan = node.clientRules.subscribePlan(resolved, request: request, override: override, serverSide: true, user: user)
         plan.chanInfo = info
         plan.data = data
         if let e = expireAt, e > 0 { plan.expiresAt = e * 1000 }

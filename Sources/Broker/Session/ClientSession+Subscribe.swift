@@ -1,56 +1,6 @@
 import BrokerProtocol
 
 extension ClientSession {
-    /// Whether this connection may subscribe to `resolved` without a subscription token.
-    func canSubscribeWithoutToken(_ resolved: ResolvedChannel) -> Bool {
-        if let users = resolved.allowedUsers {
-            return !user.isEmpty && users.contains(Substring(user))
-        }
-        let o = resolved.options
-        if o.allowSubscribeForClient && (!user.isEmpty || o.allowSubscribeForAnonymous) { return true }
-        return config.insecure
-    }
-
-    func hasHistoryPermission(_ o: ChannelOptions, subscribed: Bool) -> Bool {
-        if o.allowHistoryForSubscriber && subscribed { return true }
-        if o.allowHistoryForClient && (!user.isEmpty || o.allowHistoryForAnonymous) { return true }
-        return config.insecure
-    }
-
-    func hasPresencePermission(_ o: ChannelOptions, subscribed: Bool) -> Bool {
-        if o.allowPresenceForSubscriber && subscribed { return true }
-        if o.allowPresenceForClient && (!user.isEmpty || o.allowPresenceForAnonymous) { return true }
-        return config.insecure
-    }
-
-    /// Decides positioning, recovery, presence and join/leave for a subscription (Centrifugo's rules).
-    func makePlan(resolved: ResolvedChannel, request: SubscribeRequest, override: SubscriptionOverride?, serverSide: Bool) -> SubscribePlan {
-        var o = resolved.options
-        if let ov = override {
-            if let v = ov.presence { o.presence = v }
-            if let v = ov.joinLeave { o.joinLeave = v }
-            if let v = ov.forcePushJoinLeave { o.forcePushJoinLeave = v }
-            if let v = ov.forcePositioning { o.forcePositioning = v }
-            if let v = ov.forceRecovery { o.forceRecovery = v }
-        }
-        var plan = SubscribePlan(channel: resolved.channel, options: o, serverSide: serverSide)
-        let history = o.historyEnabled
-        let historyPermission = hasHistoryPermission(o, subscribed: true)
-        plan.recoverable = history && (o.forceRecovery || (request.recoverable && (o.allowRecovery || historyPermission)))
-        plan.positioned =
-            history
-            && (plan.recoverable || o.forcePositioning || (request.positioned && (o.allowPositioning || historyPermission)))
-        plan.recover = plan.recoverable && request.recover
-        plan.sinceOffset = request.offset
-        plan.sinceEpoch = request.epoch
-        plan.rejectUnrecovered = request.rejectUnrecovered
-        plan.presence = o.presence
-        plan.joinLeave = o.joinLeave
-        plan.pushJoinLeave = o.joinLeave && (o.forcePushJoinLeave || (request.joinLeave && hasPresencePermission(o, subscribed: true)))
-        plan.delta = request.delta == "fossil" && o.allowedDeltaTypes.contains("fossil")
-        return plan
-    }
-
     /// Adds the subscription in its `subscribing` state: from now on its pushes are held.
     func beginSubscription(_ plan: SubscribePlan) -> Subscription {
         let sub = Subscription(channel: plan.channel, session: self, serverSide: plan.serverSide, delta: plan.delta)
@@ -61,6 +11,7 @@ extension ClientSession {
         sub.pushJoinLeave = plan.pushJoinLeave
         sub.chanInfo = plan.chanInfo
         sub.expiresAt = plan.expiresAt
+        sub.refreshProxy = plan.subRefreshProxy
         subs[plan.channel] = sub
         loopHub.add(sub)
         node.metrics.subscriptions.increment()
@@ -100,7 +51,7 @@ extension ClientSession {
     static func engineSubscribe(node: Node, plan: SubscribePlan, info: ClientInfo) async throws -> SubscribeResult {
         var r = SubscribeResult()
         let channel = plan.channel
-        let metaTTL = node.metaTTL(plan.options)
+        let metaTTL = plan.metaTTL
         // The engine must be listening before history is read, so that nothing falls between the two.
         if node.engine.needsSubscriptions { try await node.engine.subscribe(channel: channel) }
         if plan.positioned {
@@ -174,16 +125,12 @@ extension ClientSession {
 
     /// What every subscribe result carries whatever the engine did: the expiry and the token's data.
     private static func finish(_ r: inout SubscribeResult, plan: SubscribePlan, node: Node) {
-        if plan.expiresAt > 0 {
+        // With a sub_refresh proxy the broker renews the subscription itself: the client is not told to.
+        if plan.expiresAt > 0 && plan.subRefreshProxy == nil {
             r.expires = true
             r.ttl = UInt32(max(0, (plan.expiresAt - node.clock.nowMillis()) / 1000))
         }
         r.data = plan.data
-    }
-
-    /// A subscription token must name this channel, this user and (when it names one) this client.
-    func claimsMatch(_ claims: SubscriptionClaims, channel: String) -> Bool {
-        claims.channel == channel && claims.user == user && (claims.client.isEmpty || claims.client == clientID)
     }
 
     // MARK: Commands
@@ -201,14 +148,20 @@ extension ClientSession {
             close(.badRequest)
             return
         }
+        let rules = node.clientRules
         let resolved: ResolvedChannel
+        let route: ClientRules.SubscribeRoute
         do {
-            resolved = try node.rules.resolve(request.channel)
+            resolved = try rules.resolve(request.channel)
+            route = try rules.subscribeRoute(resolved, hasToken: !request.token.isEmpty, user: user).get()
         } catch {
             replyError(id, error)
             return
         }
-        if !request.token.isEmpty {
+        switch route {
+        case .allowed:
+            establish(id: id, plan: rules.subscribePlan(resolved, request: request, override: nil, serverSide: false, user: user))
+        case .token:
             let verifier = node.subscriptionTokens
             let token = request.token
             let nowSeconds = node.clock.nowSeconds
@@ -216,45 +169,29 @@ extension ClientSession {
                 now: verifier.verifySubscriptionTokenImmediately(token, now: nowSeconds),
                 orLater: { try await verifier.verifySubscriptionToken(token, now: nowSeconds) }
             ) { result in
-                switch result {
-                case .success(let claims):
-                    guard self.claimsMatch(claims, channel: request.channel) else {
-                        self.close(.invalidToken)
-                        return
-                    }
-                    if self.subs[request.channel] != nil {
-                        self.replyError(id, .alreadySubscribed)
-                        return
-                    }
-                    var plan = self.makePlan(resolved: resolved, request: request, override: claims.override, serverSide: false)
-                    if let info = claims.info { plan.chanInfo = Payload(bytes: info, isBinary: claims.infoIsBinary) }
-                    if let data = claims.data { plan.data = Payload(bytes: data, isBinary: claims.dataIsBinary) }
-                    let exp = self.expiry(expiresAt: claims.expiresAt, expireAt: claims.expireAt)
-                    if exp > 0 && exp <= self.now {
-                        self.replyError(id, .expired)
-                        return
-                    }
-                    plan.expiresAt = exp
-                    self.establish(id: id, plan: plan)
-                case .failure(let error as TokenError):
-                    switch error {
-                    case .expired: self.replyError(id, .tokenExpired)
-                    // A bad or foreign (aud/iss) subscription token refuses the subscription only.
-                    case .invalid, .claimsMismatch: self.replyError(id, .permissionDenied)
-                    // The keys could not be fetched: a temporary error the client retries.
-                    case .unavailable: self.replyError(id, .internalError)
-                    }
-                case .failure:
-                    self.replyError(id, .permissionDenied)
+                let decision = result.mapError(ClientRules.subscribeTokenRefusal).flatMap {
+                    rules.subscribe(with: $0, resolved, request: request, user: self.user, clientID: self.clientID, now: self.now)
                 }
+                self.subscribe(id: id, decided: decision)
             }
-            return
+        case .proxy(let name):
+            subscribeThroughProxy(id: id, resolved: resolved, request: request, proxyName: name)
         }
-        if resolved.isPrivate || !canSubscribeWithoutToken(resolved) {
-            replyError(id, .permissionDenied)
-            return
+    }
+
+    /// Carries out a subscribe decision that took a token check or a proxy call.
+    func subscribe(id: UInt32, decided decision: Result<SubscribePlan, Refusal>) {
+        switch decision {
+        case .success(let plan):
+            // Another subscribe to the channel may have completed meanwhile.
+            if subs[plan.channel] != nil {
+                replyError(id, .alreadySubscribed)
+                return
+            }
+            establish(id: id, plan: plan)
+        case .failure(let refusal):
+            refuse(id, refusal)
         }
-        establish(id: id, plan: makePlan(resolved: resolved, request: request, override: nil, serverSide: false))
     }
 
     /// Subscribes: hub first (so nothing published from now on is missed), then the engine, then the reply,
@@ -287,7 +224,7 @@ extension ClientSession {
                 for p in held { self.deliver(p, to: sub) }
             case .failure(let error):
                 self.removeSubscription(sub)
-                self.replyError(id, ClientSession.clientError(error))
+                self.replyError(id, ClientError.from(error))
             }
         }
     }
@@ -297,18 +234,5 @@ extension ClientSession {
             removeSubscription(sub)
         }
         reply(Reply(id: id, body: .unsubscribe))
-    }
-
-    /// Maps engine failures to the protocol's error codes.
-    static func clientError(_ error: any Error) -> ClientError {
-        if let e = error as? ClientError { return e }
-        if let e = error as? EngineError {
-            switch e {
-            case .unrecoverablePosition: return .unrecoverablePosition
-            case .badRequest: return .badRequest
-            case .unavailable: return .internalError
-            }
-        }
-        return .internalError
     }
 }

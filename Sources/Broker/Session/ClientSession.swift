@@ -38,6 +38,12 @@ public final class ClientSession: @unchecked Sendable {
     var state: State = .connecting
     var user = ""
     var connInfo: Payload?
+    /// The token's or connect proxy's `meta` (raw JSON), for proxies with `include_connection_meta`.
+    var connMeta: [UInt8]?
+    /// Headers of the client's HTTP request that some proxy passes on (`http_headers`), set by the transport.
+    var requestHeaders: [(String, String)] = []
+    /// Headers from the connect command that some proxy passes on (`emulated_headers`).
+    var emulatedHeaders: [(String, String)] = []
     /// Unix ms; 0 = never.
     var expiresAt: Int64 = 0
     var subs: [String: Subscription] = [:]
@@ -143,11 +149,11 @@ public final class ClientSession: @unchecked Sendable {
 
     private func dispatch(_ command: Command) {
         let id = command.id
-        // Centrifugo treats a missing channel (or publish data) as a broken client: 3501.
+        // Centrifugo treats a missing channel as a broken client: 3501.
         switch command.request {
         case .subscribe(let r) where r.channel.isEmpty: close(.badRequest); return
         case .unsubscribe(let r) where r.channel.isEmpty: close(.badRequest); return
-        case .publish(let r) where r.channel.isEmpty || r.data.isEmpty: close(.badRequest); return
+        case .publish(let r) where r.channel.isEmpty: close(.badRequest); return
         case .presence(let r) where r.channel.isEmpty: close(.badRequest); return
         case .presenceStats(let r) where r.channel.isEmpty: close(.badRequest); return
         case .history(let r) where r.channel.isEmpty: close(.badRequest); return
@@ -169,9 +175,8 @@ public final class ClientSession: @unchecked Sendable {
             presenceStats(id: id, channel: r.channel)
         case .history(let r):
             history(id: id, request: r)
-        case .rpc:
-            // No RPC proxy or handler is configured in this broker.
-            replyError(id, .notAvailable)
+        case .rpc(let r):
+            rpc(id: id, request: r)
         case .send:
             // Centrifugo OSS has no handler for asynchronous messages.
             close(.notAvailable)
@@ -231,6 +236,14 @@ public final class ClientSession: @unchecked Sendable {
             enqueue(try format.encode(reply))
         } catch {
             close(.inappropriateProtocol)
+        }
+    }
+
+    /// A refused command: its error reply, or the disconnect the rule path chose.
+    func refuse(_ id: UInt32, _ refusal: Refusal) {
+        switch refusal {
+        case .error(let error): replyError(id, error)
+        case .disconnect(let disconnect): close(disconnect)
         }
     }
 
@@ -405,23 +418,38 @@ public final class ClientSession: @unchecked Sendable {
                     pongDeadline = now + wait
                 }
             }
-            if expiresAt > 0 && now >= expiresAt + config.expiredCloseDelay.milliseconds {
-                close(.expired)
-                return
+            if expiresAt > 0 {
+                if let proxy = node.proxies.refresh {
+                    if now >= expiresAt { refreshThroughProxy(proxy) }
+                } else if now >= expiresAt + config.expiredCloseDelay.milliseconds {
+                    close(.expired)
+                    return
+                }
             }
             if now >= nextPresenceUpdateAt {
                 nextPresenceUpdateAt = now + config.presenceUpdateInterval.milliseconds
                 refreshPresence()
             }
-            for sub in Array(subs.values) where sub.expiresAt > 0 && now >= sub.expiresAt + config.expiredSubCloseDelay.milliseconds {
-                if sub.serverSide {
-                    close(.subExpired)
-                    return
+            for sub in Array(subs.values) where sub.expiresAt > 0 {
+                if let name = sub.refreshProxy, let proxy = node.proxies.endpoint(.subRefresh, named: name) {
+                    if now >= sub.expiresAt { refreshThroughProxy(sub, proxy) }
+                } else if now >= sub.expiresAt + config.expiredSubCloseDelay.milliseconds {
+                    expireSubscription(sub)
                 }
-                removeSubscription(sub)
-                push(Push(channel: sub.channel, body: .unsubscribe(.expired)))
+                if state == .closed { return }
             }
         }
+    }
+
+    /// A subscription's time is up: a server-side one takes the connection with it (3006), a client-side one is
+    /// unsubscribed (2501).
+    func expireSubscription(_ sub: Subscription) {
+        if sub.serverSide {
+            close(.subExpired)
+            return
+        }
+        removeSubscription(sub)
+        push(Push(channel: sub.channel, body: .unsubscribe(.expired)))
     }
 
     /// Re-adds this connection's presence records before their TTL runs out (every `client.presence_update_interval`).

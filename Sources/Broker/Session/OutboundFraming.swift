@@ -18,6 +18,16 @@ enum OutboundFraming: Sendable, Equatable {
     /// `uni_http_stream`: newline-delimited JSON, `<json>\n`.
     case httpStream
 
+    /// The transport's name in proxy requests, as Centrifugo names it.
+    var transportName: String {
+        switch self {
+        case .webSocket: return "websocket"
+        case .uniWebSocket: return "uni_websocket"
+        case .sse: return "uni_sse"
+        case .httpStream: return "uni_http_stream"
+        }
+    }
+
     var isUnidirectional: Bool { self != .webSocket }
 
     var isUniWebSocket: Bool {

@@ -30,6 +30,8 @@ final class Subscription {
     var chanInfo: Payload?
     /// Unix ms; 0 = never.
     var expiresAt: Int64 = 0
+    /// The sub_refresh proxy that renews this subscription when it expires, instead of the client.
+    var refreshProxy: String?
 
     init(channel: String, session: ClientSession, serverSide: Bool, delta: Bool = false) {
         self.channel = channel
@@ -42,26 +44,4 @@ final class Subscription {
         if case .subscribed = state { return true }
         return false
     }
-}
-
-/// Everything decided about a subscription before the engine is asked (on the session's loop).
-struct SubscribePlan: Sendable {
-    var channel: String
-    var options: ChannelOptions
-    var serverSide: Bool
-    var positioned = false
-    var recoverable = false
-    var recover = false
-    var sinceOffset: UInt64 = 0
-    var sinceEpoch = ""
-    var rejectUnrecovered = false
-    var presence = false
-    var joinLeave = false
-    var pushJoinLeave = false
-    /// The client asked for fossil deltas and the namespace allows them.
-    var delta = false
-    var chanInfo: Payload?
-    var data: Payload?
-    /// Unix ms; 0 = never.
-    var expiresAt: Int64 = 0
 }

@@ -59,7 +59,13 @@ public final class BrokerServer: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
-        try await node.start()
+        do {
+            try await node.start()
+        } catch {
+            await node.proxies.shutdown()
+            try? await group.shutdownGracefully()
+            throw error
+        }
         let api = ServerAPI(node: node)
         var listeners: [any Channel] = []
         do {
@@ -81,6 +87,7 @@ public final class BrokerServer: Sendable {
             }
         } catch {
             for l in listeners { try? await l.close() }
+            await node.proxies.shutdown()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -154,7 +161,9 @@ public final class BrokerServer: Sendable {
                     let query = HTTPRouter.split(head.uri).query
                     let format = WireFormat.select(offeredSubprotocols: offered, query: query)
                     let nativePing = query.split(separator: "&").contains("cf_ws_frame_ping_pong=true")
-                    return WebSocketConnectionHandler(node: node, maxMessageSize: maxMessage, format: format, nativePing: nativePing)
+                    return WebSocketConnectionHandler(
+                        node: node, maxMessageSize: maxMessage, format: format, nativePing: nativePing,
+                        requestHeaders: node.proxies.keptHeaders(head.headers))
                 })
         }
         let uni = config.uniWebSocket
@@ -172,7 +181,9 @@ public final class BrokerServer: Sendable {
                 },
                 makeHandler: { head in
                     let connect = (try? UniConnectRequest.fromQuery(HTTPRouter.split(head.uri).query)) ?? nil
-                    return WebSocketConnectionHandler(node: node, uni: UniWebSocketOptions(config: uni, connect: connect))
+                    return WebSocketConnectionHandler(
+                        node: node, uni: UniWebSocketOptions(config: uni, connect: connect),
+                        requestHeaders: node.proxies.keptHeaders(head.headers))
                 })
         }
         return routes

@@ -124,6 +124,7 @@ final class UniHTTPStreamHandler: ChannelInboundHandler, RemovableChannelHandler
         requestVersion = head.version
         let session = ClientSession(
             node: node, loopHub: loopHub, transport: self, framing: kind == .sse ? .sse : .httpStream)
+        session.requestHeaders = node.proxies.keptHeaders(head.headers)
         self.session = session
         if codeToHTTP.enabled {
             session.connectRejected = { [weak self] code, message in self?.rejection = (code, message) }

@@ -47,9 +47,12 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
     private let uni: UniWebSocketOptions?
     /// uni_websocket: the connect request has been taken (from the query or the first message).
     private var uniConnectTaken = false
+    /// The upgrade request's headers that some proxy passes on.
+    private let requestHeaders: [(String, String)]
 
-    init(node: Node, maxMessageSize: Int, format: WireFormat, nativePing: Bool) {
+    init(node: Node, maxMessageSize: Int, format: WireFormat, nativePing: Bool, requestHeaders: [(String, String)] = []) {
         self.node = node
+        self.requestHeaders = requestHeaders
         self.format = format
         self.nativePing = nativePing
         self.maxMessageSize = maxMessageSize
@@ -57,8 +60,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
         self.uni = nil
     }
 
-    init(node: Node, uni: UniWebSocketOptions) {
+    init(node: Node, uni: UniWebSocketOptions, requestHeaders: [(String, String)] = []) {
         self.node = node
+        self.requestHeaders = requestHeaders
         self.format = .json
         self.nativePing = false
         self.maxMessageSize = node.config.uniWebSocket.messageSizeLimit
@@ -75,10 +79,13 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
             return
         }
         guard let uni else {
-            session = ClientSession(node: node, loopHub: loopHub, transport: self, format: format, nativePing: nativePing)
+            let session = ClientSession(node: node, loopHub: loopHub, transport: self, format: format, nativePing: nativePing)
+            session.requestHeaders = requestHeaders
+            self.session = session
             return
         }
         let session = ClientSession(node: node, loopHub: loopHub, transport: self, framing: .uniWebSocket(joined: uni.joinPushMessages))
+        session.requestHeaders = requestHeaders
         session.sendsDisconnectPush = !uni.disableDisconnectPush
         self.session = session
         if let connect = uni.connect {
