@@ -98,7 +98,7 @@ public final class ProxyGRPCClient: Sendable {
     public let compression: Bool
 
     private let grpc: GRPCClient<Transport>
-    private let stub: Service.Client<Transport>
+    let stub: Service.Client<Transport>
     private let lifecycle = Mutex<Lifecycle>(.idle)
 
     private enum Lifecycle {
@@ -291,7 +291,7 @@ public final class ProxyGRPCClient: Sendable {
         }
     }
 
-    private func mapError(_ error: any Error, method: String, timeout: Duration) -> ProxyGRPCError {
+    func mapError(_ error: any Error, method: String, timeout: Duration) -> ProxyGRPCError {
         if let rpc = error as? RPCError {
             switch rpc.code {
             case .deadlineExceeded:

@@ -63,8 +63,7 @@ private let refusedConfigKeys: Set<String> = [
     "broker.enabled", "presence_manager.enabled", "controller.enabled", "consumers", "pid_file", "grpc_api.enabled",
     "http_server.tls.enabled", "http_server.tls_autocert.enabled", "http_server.tls_external",
     "http_server.internal_tls.enabled", "http_server.http3.enabled", "http_server.h2c_external",
-    "client.channel_position_max_time_lag", "client.connection_rate_limit", "client.user_id_http_header",
-    "channel.proxy.subscribe_stream.endpoint", "channel.proxy.map_publish.endpoint", "channel.proxy.map_remove.endpoint",
+    "client.channel_position_max_time_lag", "client.connection_rate_limit", "client.user_id_http_header", "channel.proxy.map_publish.endpoint", "channel.proxy.map_remove.endpoint",
     "channel.proxy.shared_poll_refresh.endpoint",
     "websocket.compression", "uni_websocket.compression", "uni_websocket.disable_closing_handshake",
     "sse.enabled", "http_stream.enabled", "webtransport.enabled", "uni_grpc.enabled",
@@ -77,8 +76,7 @@ private let refusedConfigKeys: Set<String> = [
 ]
 
 private let refusedChannelOptions: Set<String> = [
-    "subscribe_stream_proxy_enabled",
-    "subscribe_stream_proxy_name", "subscribe_stream_proxy_bidirectional", "subscription_type",
+    "subscription_type",
     "map_clients_presence_channel_prefix", "map_users_presence_channel_prefix",
 ]
 
@@ -87,7 +85,7 @@ private let inertConfigKeys: Set<String> = [
     "enable_unreleased_features", "grpc_api",
     "http_server.tls", "http_server.tls_autocert", "http_server.internal_tls", "http_server.http3",
     "client.concurrency", "client.token.insecure_skip_jwks_endpoint_safety_check",
-    "client.subscription_token.insecure_skip_jwks_endpoint_safety_check", "channel.proxy.subscribe_stream",
+    "client.subscription_token.insecure_skip_jwks_endpoint_safety_check",
     "channel.proxy.map_publish", "channel.proxy.map_remove", "channel.proxy.shared_poll_refresh",
     "websocket.compression_min_size", "websocket.compression_level", "websocket.decompressed_message_size_limit",
     "websocket.read_buffer_size", "websocket.write_buffer_size", "websocket.use_write_buffer_pool",
@@ -251,8 +249,8 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
             (["CENTRIFUGO_ENGINE_REDIS_SENTINEL_ADDRESS": "127.0.0.1:26379"],
              "CENTRIFUGO_ENGINE_REDIS_SENTINEL_ADDRESS", "engine.redis.sentinel_address"),
             (["CENTRIFUGO_WEBSOCKET_COMPRESSION": "true"], "CENTRIFUGO_WEBSOCKET_COMPRESSION", "websocket.compression"),
-            (["CENTRIFUGO_CHANNEL_NAMESPACES": "chat", "CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_SUBSCRIBE_STREAM_PROXY_ENABLED": "true"],
-             "CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_SUBSCRIBE_STREAM_PROXY_ENABLED", "subscribe_stream_proxy_enabled"),
+            (["CENTRIFUGO_CHANNEL_NAMESPACES": "chat", "CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_SUBSCRIPTION_TYPE": "map"],
+             "CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_SUBSCRIPTION_TYPE", "subscription_type"),
         ]
         for (env, key, path) in cases {
             let error = parseError("{}", env: env)

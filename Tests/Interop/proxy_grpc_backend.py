@@ -19,12 +19,20 @@ from backend.responses[name]:
   - ("sleep", seconds, answer): waits, then answers with `answer` (a dict or a callable);
   - ("status", "CODE", "details"): fails the call with that gRPC status (e.g. "UNAVAILABLE").
 
+Subscribe streams ("SubscribeUnidirectional", "SubscribeBidirectional"): the first message answers with
+responses[name] (a SubscribeResponse dict, default {}); each call then gets a `SubscribeStream` in
+backend.streams, through which the test sends publications (`publish(data, tags)`), ends the stream (`close()`,
+or `fail()` with a gRPC error), sees what the client published (`received`, bidirectional) and whether the
+broker cancelled it (`cancelled`).
+
 Needs grpcio and grpcio-tools (which brings protobuf).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import queue
 import sys
 import tempfile
 import threading
@@ -81,12 +89,43 @@ def proxy_modules() -> Tuple[Any, Any]:
         return _modules
 
 
+class SubscribeStream:
+    """One open subscribe stream, driven by the test."""
+
+    def __init__(self, request: Dict[str, Any]) -> None:
+        self.request = request
+        self.received: List[Any] = []
+        self.cancelled = threading.Event()
+        self._outbox: "queue.Queue[Tuple[str, Any]]" = queue.Queue()
+        self._cond = threading.Condition()
+
+    def publish(self, data: Any, tags: Optional[Dict[str, str]] = None) -> None:
+        self._outbox.put(("pub", (data, tags or {})))
+
+    def close(self) -> None:
+        self._outbox.put(("close", None))
+
+    def fail(self) -> None:
+        self._outbox.put(("fail", None))
+
+    def wait_received(self, count: int = 1, timeout: float = 5.0) -> List[Any]:
+        with self._cond:
+            assert self._cond.wait_for(lambda: len(self.received) >= count, timeout), f"received {self.received}"
+            return list(self.received)
+
+    def _receive(self, data: Any) -> None:
+        with self._cond:
+            self.received.append(data)
+            self._cond.notify_all()
+
+
 class GRPCProxyBackend:
     """The proxy service on 127.0.0.1 and a free port; records requests, answers from `responses`."""
 
     def __init__(self, max_workers: int = 16) -> None:
         self.pb2, self.pb2_grpc = proxy_modules()
         self.requests: List[Tuple[str, Dict[str, Any]]] = []
+        self.streams: List[SubscribeStream] = []
         self.responses: Dict[str, Any] = {}
         self.port: int = 0
         self._max_workers = max_workers
@@ -106,6 +145,16 @@ class GRPCProxyBackend:
         self._stopping.clear()
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=self._max_workers))
         handlers = {name: self._handler(name, req, resp) for name, (req, resp) in UNARY_METHODS.items()}
+        handlers["SubscribeUnidirectional"] = grpc.unary_stream_rpc_method_handler(
+            self._unidirectional,
+            request_deserializer=self.pb2.SubscribeRequest.FromString,
+            response_serializer=self.pb2.StreamSubscribeResponse.SerializeToString,
+        )
+        handlers["SubscribeBidirectional"] = grpc.stream_stream_rpc_method_handler(
+            self._bidirectional,
+            request_deserializer=self.pb2.StreamSubscribeRequest.FromString,
+            response_serializer=self.pb2.StreamSubscribeResponse.SerializeToString,
+        )
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
         # Reuse the previous port on a restart, so a client configured with .endpoint reconnects.
         self.port = server.add_insecure_port(f"{LOOPBACK}:{self.port}")
@@ -171,6 +220,66 @@ class GRPCProxyBackend:
             request_deserializer=req_type.FromString,
             response_serializer=resp_type.SerializeToString,
         )
+
+    # ------------------------------------------------------------------ subscribe streams
+
+    def wait_stream(self, count: int = 1, timeout: float = 5.0) -> SubscribeStream:
+        """Blocks until `count` subscribe streams were opened; returns the last of them."""
+        with self._cond:
+            assert self._cond.wait_for(lambda: len(self.streams) >= count, timeout), f"{len(self.streams)} streams"
+            return self.streams[count - 1]
+
+    def _open(self, name: str, request: Any, context: grpc.ServicerContext) -> Tuple[SubscribeStream, Any]:
+        req = json_format.MessageToDict(request, preserving_proto_field_name=True)
+        req["_metadata"] = {md.key: md.value for md in context.invocation_metadata()}
+        stream = SubscribeStream(req)
+        context.add_callback(stream.cancelled.set)
+        with self._cond:
+            self.requests.append((name, req))
+            answer = self.responses.get(name, {})
+            if callable(answer):
+                answer = answer(req)
+            first = self.pb2.StreamSubscribeResponse(
+                subscribe_response=json_format.ParseDict(answer or {}, self.pb2.SubscribeResponse())
+            )
+            self.streams.append(stream)
+            self._cond.notify_all()
+        return stream, first
+
+    def _pump(self, stream: SubscribeStream, context: grpc.ServicerContext):
+        while context.is_active() and not self._stopping.is_set():
+            try:
+                kind, value = stream._outbox.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if kind == "close":
+                return
+            if kind == "fail":
+                context.abort(grpc.StatusCode.INTERNAL, "stream failed")
+            data, tags = value
+            pub = self.pb2.Publication(data=json.dumps(data, separators=(",", ":")).encode(), tags=tags)
+            yield self.pb2.StreamSubscribeResponse(publication=pub)
+
+    def _unidirectional(self, request: Any, context: grpc.ServicerContext):
+        stream, first = self._open("SubscribeUnidirectional", request, context)
+        yield first
+        yield from self._pump(stream, context)
+
+    def _bidirectional(self, requests: Any, context: grpc.ServicerContext):
+        opening = next(requests)
+        stream, first = self._open("SubscribeBidirectional", opening.subscribe_request, context)
+
+        def read() -> None:
+            try:
+                for message in requests:
+                    if message.HasField("publication"):
+                        stream._receive(json.loads(message.publication.data))
+            except Exception:  # the call ended
+                pass
+
+        threading.Thread(target=read, daemon=True).start()
+        yield first
+        yield from self._pump(stream, context)
 
     def _answer(self, answer: Any, req: Dict[str, Any], resp_type: Any, context: grpc.ServicerContext) -> Any:
         if isinstance(answer, tuple) and answer and answer[0] == "sleep":

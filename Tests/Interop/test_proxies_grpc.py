@@ -51,12 +51,18 @@ def gbroker(gbackend):
                 }
             },
             "channel": {
-                "proxy": {"subscribe": {"endpoint": endpoint, "include_connection_meta": True}, "publish": {"endpoint": endpoint}},
+                "proxy": {
+                    "subscribe": {"endpoint": endpoint, "include_connection_meta": True},
+                    "publish": {"endpoint": endpoint},
+                    "subscribe_stream": {"endpoint": endpoint},
+                },
                 "namespaces": NAMESPACES
                 + [
                     {"name": "gsp", "subscribe_proxy_enabled": True, "presence": True},
                     {"name": "gpp", "publish_proxy_enabled": True, "allow_subscribe_for_client": True},
                     {"name": "gdown", "subscribe_proxy_enabled": True, "subscribe_proxy_name": "gone"},
+                    {"name": "gss", "subscribe_stream_proxy_enabled": True},
+                    {"name": "gsb", "subscribe_stream_proxy_enabled": True, "subscribe_stream_proxy_bidirectional": True},
                 ],
             },
             "rpc": {"proxy": {"endpoint": endpoint, "grpc": {"compression": True}}, "without_namespace": {"proxy_enabled": True}},
@@ -174,5 +180,92 @@ def test_grpc_failures_give_that_client_error_100(gbroker, gbackend, failure):
             await asyncio.to_thread(gbroker.api, "publish", {"channel": watch, "data": {"ok": True}})
             await osrec.wait("publication", lambda c: c.pub.data == {"ok": True})
         gbackend.responses.pop("Subscribe", None)
+
+    run(main())
+
+
+def test_subscribe_stream_unidirectional(gbroker, gbackend):
+    """The backend's stream feeds this one subscriber; unsubscribing cancels it; the backend closing it unsubscribes
+    the client with 2000."""
+
+    async def main():
+        user = "gs-" + uid()
+        gbackend.responses["Connect"] = {"result": {"user": user}}
+        gbackend.responses["SubscribeUnidirectional"] = {"result": {"data": b64json({"hello": "stream"})}}
+        ch = "gss:s-" + uid()
+        async with raw_clients() as open_ws:
+            ws = await open_ws(gbroker.ws_url)
+            await ws.send({"id": 1, "connect": {}})
+            await ws.reply(1)
+            opened = len(gbackend.streams)
+            await ws.send({"id": 2, "subscribe": {"channel": ch, "data": {"want": 1}}})
+            reply = await ws.reply(2)
+            assert reply["subscribe"].get("data") == {"hello": "stream"}, reply
+            assert "recoverable" not in reply["subscribe"] and "positioned" not in reply["subscribe"]
+            stream = await asyncio.to_thread(gbackend.wait_stream, opened + 1)
+            req = {k: v for k, v in stream.request.items() if k != "_metadata"}
+            assert req == {
+                "client": req["client"], "transport": "websocket", "protocol": "json", "encoding": "json",
+                "user": user, "channel": ch, "data": b64json({"want": 1}),
+            }
+            stream.publish({"n": 1}, {"kind": "tick"})
+            stream.publish({"n": 2})
+            first = await ws.push(lambda p: "pub" in p)
+            second = await ws.push(lambda p: "pub" in p)
+            assert (first["channel"], first["pub"]["data"], first["pub"].get("tags")) == (ch, {"n": 1}, {"kind": "tick"})
+            assert second["pub"]["data"] == {"n": 2}
+
+            # The client leaves: the broker cancels the stream.
+            await ws.send({"id": 3, "unsubscribe": {"channel": ch}})
+            await ws.reply(3)
+            assert await asyncio.to_thread(stream.cancelled.wait, 5)
+
+            # The backend ends another subscription's stream: the client is unsubscribed with 2000.
+            ch2 = "gss:t-" + uid()
+            await ws.send({"id": 4, "subscribe": {"channel": ch2}})
+            await ws.reply(4)
+            stream2 = await asyncio.to_thread(gbackend.wait_stream, opened + 2)
+            stream2.close()
+            push = await ws.push(lambda p: "unsubscribe" in p)
+            assert (push["channel"], push["unsubscribe"]["code"]) == (ch2, 2000)
+
+    run(main())
+
+
+def test_subscribe_stream_bidirectional_and_refusal(gbroker, gbackend):
+    async def main():
+        gbackend.responses["Connect"] = {"result": {"user": "gb-" + uid()}}
+        gbackend.responses["SubscribeBidirectional"] = {"result": {}}
+        ch = "gsb:b-" + uid()
+        async with sdk_clients() as make:
+            client, rec = make(gbroker.ws_url)
+            await client.connect()
+            await rec.wait("connected")
+            opened = len(gbackend.streams)
+            sub, srec = new_sub(client, ch)
+            await sub.subscribe()
+            await srec.wait("subscribed")
+            stream = await asyncio.to_thread(gbackend.wait_stream, opened + 1)
+            await sub.publish({"from": "client"})
+            assert await asyncio.to_thread(stream.wait_received, 1) == [{"from": "client"}]
+            stream.publish({"from": "backend"})
+            pub = await srec.wait("publication")
+            assert pub.pub.data == {"from": "backend"}
+
+            # A unidirectional stream takes no publications: 108.
+            gbackend.responses["SubscribeUnidirectional"] = {"result": {}}
+            usub, urec = new_sub(client, "gss:u-" + uid())
+            await usub.subscribe()
+            await urec.wait("subscribed")
+            with pytest.raises(ReplyError) as e:
+                await usub.publish({"x": 1})
+            assert e.value.code == 108
+
+            # The backend refuses in its first message: the client gets that error.
+            gbackend.responses["SubscribeUnidirectional"] = {"error": {"code": 1020, "message": "no stream for you"}}
+            rsub, rrec = new_sub(client, "gss:r-" + uid())
+            await rsub.subscribe()
+            u = await rrec.wait("unsubscribed")
+            assert (u.code, u.reason) == (1020, "no stream for you")
 
     run(main())

@@ -156,6 +156,11 @@ public struct ChannelOptions: Sendable, Equatable {
     /// Subscriptions are refreshed server-side by the sub_refresh proxy named `subRefreshProxyName`.
     public var subRefreshProxyEnabled = false
     public var subRefreshProxyName = "default"
+    /// Subscriptions are streams from the gRPC subscribe_stream proxy named `subscribeStreamProxyName`: its
+    /// publications go to that one subscriber; with `subscribeStreamProxyBidirectional` the client's go back to it.
+    public var subscribeStreamProxyEnabled = false
+    public var subscribeStreamProxyName = "default"
+    public var subscribeStreamProxyBidirectional = false
 
     /// History is kept only when both size and TTL are positive.
     public var historyEnabled: Bool { historySize > 0 && historyTTL > .zero }

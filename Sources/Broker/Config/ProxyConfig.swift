@@ -77,6 +77,8 @@ public struct ChannelProxies: Sendable, Equatable {
     public var subscribe = ProxyConfig()
     public var publish = ProxyConfig()
     public var subRefresh = ProxyConfig()
+    /// gRPC only: a stream per subscription.
+    public var subscribeStream = ProxyConfig()
     public init() {}
 }
 

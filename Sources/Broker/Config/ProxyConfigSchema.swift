@@ -13,6 +13,7 @@ extension BrokerConfigSchema {
         s += proxyKeys.nested(under: "channel.proxy.subscribe", at: \BrokerConfig.channel.proxy.subscribe)
         s += proxyKeys.nested(under: "channel.proxy.publish", at: \BrokerConfig.channel.proxy.publish)
         s += proxyKeys.nested(under: "channel.proxy.sub_refresh", at: \BrokerConfig.channel.proxy.subRefresh)
+        s += proxyKeys.nested(under: "channel.proxy.subscribe_stream", at: \BrokerConfig.channel.proxy.subscribeStream)
         s += proxyKeys.nested(under: "rpc.proxy", at: \BrokerConfig.rpc.proxy)
         s += rpcOptionKeys.nested(under: "rpc.without_namespace", at: \BrokerConfig.rpc.withoutNamespace)
         s += [
@@ -34,6 +35,9 @@ extension BrokerConfigSchema {
             .value("publish_proxy_name", \.publishProxyName, .string),
             .value("sub_refresh_proxy_enabled", \.subRefreshProxyEnabled, .bool),
             .value("sub_refresh_proxy_name", \.subRefreshProxyName, .string),
+            .value("subscribe_stream_proxy_enabled", \.subscribeStreamProxyEnabled, .bool),
+            .value("subscribe_stream_proxy_name", \.subscribeStreamProxyName, .string),
+            .value("subscribe_stream_proxy_bidirectional", \.subscribeStreamProxyBidirectional, .bool),
         ]
     }
 

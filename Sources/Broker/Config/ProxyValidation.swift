@@ -2,6 +2,12 @@
 extension ConfigLoader {
     static func validateProxies(_ c: BrokerConfig) throws(ConfigError) {
         for (key, proxy) in c.configuredProxies { try validateProxy(proxy, at: key) }
+        let stream = c.channel.proxy.subscribeStream
+        if !stream.endpoint.isEmpty && !stream.isGRPC {
+            throw ConfigError(
+                key: "channel.proxy.subscribe_stream.endpoint",
+                message: "the subscribe stream proxy works over gRPC only: set a grpc://host:port endpoint")
+        }
         for (key, switched) in [("client.proxy.connect", c.client.proxy.connect), ("client.proxy.refresh", c.client.proxy.refresh)]
         where switched.enabled && switched.proxy.endpoint.isEmpty {
             throw ConfigError(key: key + ".endpoint", message: "must be set when \(key).enabled is true")
@@ -70,6 +76,26 @@ extension ConfigLoader {
             (o.publishProxyEnabled, "publish_proxy", o.publishProxyName, c.channel.proxy.publish),
             (o.subRefreshProxyEnabled, "sub_refresh_proxy", o.subRefreshProxyName, c.channel.proxy.subRefresh),
         ]
+        if o.subscribeStreamProxyEnabled {
+            if o.subscribeProxyEnabled || o.publishProxyEnabled || o.subRefreshProxyEnabled {
+                throw ConfigError(
+                    key: "\(location).subscribe_stream_proxy_enabled",
+                    message: "cannot be combined with the subscribe, publish or sub_refresh proxy in the same namespace")
+            }
+            guard let proxy = c.proxy(named: o.subscribeStreamProxyName, default: c.channel.proxy.subscribeStream) else {
+                throw ConfigError(
+                    key: "\(location).subscribe_stream_proxy_name",
+                    message: o.subscribeStreamProxyName == "default"
+                        ? "\(location).subscribe_stream_proxy_enabled needs channel.proxy.subscribe_stream.endpoint"
+                        : "no proxy named \(ConfigMessage.quoted(o.subscribeStreamProxyName)) in proxies")
+            }
+            guard proxy.isGRPC else {
+                throw ConfigError(
+                    key: "\(location).subscribe_stream_proxy_name",
+                    message: "the subscribe stream proxy works over gRPC only: \(ConfigMessage.quoted(o.subscribeStreamProxyName)) "
+                        + "has an HTTP endpoint")
+            }
+        }
         for (enabled, key, name, section) in uses where enabled && c.proxy(named: name, default: section) == nil {
             let kind = key.replacingOccurrences(of: "_proxy", with: "")
             throw ConfigError(
@@ -104,7 +130,8 @@ extension BrokerConfig {
         var all: [(String, ProxyConfig)] = [
             ("client.proxy.connect", client.proxy.connect.proxy), ("client.proxy.refresh", client.proxy.refresh.proxy),
             ("channel.proxy.subscribe", channel.proxy.subscribe), ("channel.proxy.publish", channel.proxy.publish),
-            ("channel.proxy.sub_refresh", channel.proxy.subRefresh), ("rpc.proxy", rpc.proxy),
+            ("channel.proxy.sub_refresh", channel.proxy.subRefresh),
+            ("channel.proxy.subscribe_stream", channel.proxy.subscribeStream), ("rpc.proxy", rpc.proxy),
         ]
         all += proxies.enumerated().map { ("proxies[\($0.offset)]", $0.element.proxy) }
         return all.filter { !$0.1.endpoint.isEmpty }

@@ -13,9 +13,6 @@ enum UnsupportedKeys {
 
     /// Keys of one channel options object: `channel.without_namespace` and each `channel.namespaces[]` entry.
     static let channelOptions: [UnsupportedKey] = [
-        refused("subscribe_stream_proxy_enabled", .off, subscribeStreamProxy),
-        refused("subscribe_stream_proxy_name", .string("default"), subscribeStreamProxy),
-        refused("subscribe_stream_proxy_bidirectional", .off, subscribeStreamProxy),
         refused("subscription_type", .string("stream"),
                 "map and shared_poll subscriptions are not supported by this broker yet: remove subscription_type "
                     + "(stream subscriptions, the default, are supported)"),
@@ -102,8 +99,6 @@ enum UnsupportedKeys {
 
     private static var channel: [UnsupportedKey] {
         [
-            refused("channel.proxy.subscribe_stream.endpoint", .empty, subscribeStreamProxy),
-            inert("channel.proxy.subscribe_stream", unusedProxy("channel.proxy.subscribe_stream")),
             refused("channel.proxy.map_publish.endpoint", .empty, mapSubscriptions),
             inert("channel.proxy.map_publish", unusedProxy("channel.proxy.map_publish")),
             refused("channel.proxy.map_remove.endpoint", .empty, mapSubscriptions),
@@ -221,8 +216,6 @@ enum UnsupportedKeys {
 
     // MARK: - Messages shared by several keys
 
-    private static let subscribeStreamProxy = "subscribe stream proxy is not supported by this broker yet: publish "
-        + "to the channel from your backend (POST /api/publish)"
     private static let mapSubscriptions = "map subscriptions are not supported by this broker yet: remove the map "
         + "proxies"
     private static let mapPresence = "map presence channels are not supported by this broker yet: use presence "

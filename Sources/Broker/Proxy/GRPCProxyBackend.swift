@@ -114,6 +114,34 @@ final class GRPCProxyBackend: Sendable {
     }
 
     func subscribe(_ r: ProxyRequest) async throws(ProxyCallError) -> ProxyAnswer<SubscribeProxyResult> {
+        let m = subscribeRequest(r)
+        let response = try await call { () async throws(ProxyGRPCError) in try await client.subscribe(m, metadata: metadata(r), timeout: timeout) }
+        return try Self.subscribeAnswer(response)
+    }
+
+    /// A subscribe stream: the backend's first message answers the subscription, the later ones are publications.
+    func openStream(
+        _ r: ProxyRequest, bidirectional: Bool
+    ) async throws(ProxyCallError) -> (ProxyAnswer<SubscribeProxyResult>, ProxyGRPCSubscribeStream?) {
+        let m = subscribeRequest(r)
+        let stream = try await call { () async throws(ProxyGRPCError) in
+            try await client.subscribeStream(m, bidirectional: bidirectional, metadata: metadata(r), firstMessageTimeout: timeout)
+        }
+        let answer: ProxyAnswer<SubscribeProxyResult>
+        do {
+            answer = try Self.subscribeAnswer(stream.response)
+        } catch {
+            stream.cancel()
+            throw error
+        }
+        guard case .result = answer else {
+            stream.cancel()
+            return (answer, nil)
+        }
+        return (answer, stream)
+    }
+
+    private func subscribeRequest(_ r: ProxyRequest) -> Centrifugal_Centrifugo_Proxy_SubscribeRequest {
         var m = Centrifugal_Centrifugo_Proxy_SubscribeRequest()
         stamp(&m, r)
         m.user = r.user ?? ""
@@ -121,7 +149,12 @@ final class GRPCProxyBackend: Sendable {
         m.token = r.token ?? ""
         if let meta = r.meta { m.meta = Data(meta) }
         setData(r.data, bytes: &m.data, b64: &m.b64Data)
-        let response = try await call { () async throws(ProxyGRPCError) in try await client.subscribe(m, metadata: metadata(r), timeout: timeout) }
+        return m
+    }
+
+    private static func subscribeAnswer(
+        _ response: Centrifugal_Centrifugo_Proxy_SubscribeResponse
+    ) throws(ProxyCallError) -> ProxyAnswer<SubscribeProxyResult> {
         if let refusal: ProxyAnswer<SubscribeProxyResult> = Self.refusal(response) { return refusal }
         guard response.hasResult else { return .result(nil) }
         let result = response.result
@@ -259,3 +292,12 @@ extension Centrifugal_Centrifugo_Proxy_SubRefreshResponse: ProxyResponseMessage 
 extension Centrifugal_Centrifugo_Proxy_SubscribeResponse: ProxyResponseMessage {}
 extension Centrifugal_Centrifugo_Proxy_PublishResponse: ProxyResponseMessage {}
 extension Centrifugal_Centrifugo_Proxy_RPCResponse: ProxyResponseMessage {}
+
+extension ProxyGRPCSubscribeStream: SubscriptionStream {
+    func start(
+        onPublication: @escaping @Sendable (_ data: [UInt8], _ tags: [String: String]) -> Void,
+        onEnd: @escaping @Sendable (_ failed: Bool) -> Void
+    ) {
+        ready(onPublication: { p in onPublication(Array(p.data), p.tags) }, onEnd: { error in onEnd(error != nil) })
+    }
+}

@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
+import BrokerProxyGRPC
 
 /// Where a proxy's calls go: an HTTP endpoint or a gRPC one.
 enum ProxyBackend: Sendable {
@@ -94,7 +95,29 @@ final class ProxyEndpoint: Sendable {
         }
     }
 
-    private func failed<R>(_ error: ProxyCallError, request: ProxyRequest, logger: Logger) -> Result<ProxyAnswer<R>, ProxyCallError> {
+    /// Opens a subscribe stream (gRPC proxies only): the backend's answer and, when it let the client in, the
+    /// stream its publications come on.
+    func openStream(
+        _ request: ProxyRequest, bidirectional: Bool, logger: Logger
+    ) async -> Result<(ProxyAnswer<SubscribeProxyResult>, ProxyGRPCSubscribeStream?), ProxyCallError> {
+        guard case .grpc(let grpc) = backend else {
+            return .failure(ProxyCallError(description: "the subscribe stream proxy needs a grpc:// endpoint"))
+        }
+        inflight.increment()
+        let started = ContinuousClock.now
+        defer {
+            inflight.decrement()
+            let elapsed = ContinuousClock.now - started
+            duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
+        do {
+            return .success(try await grpc.openStream(request, bidirectional: bidirectional))
+        } catch {
+            return failed(error, request: request, logger: logger)
+        }
+    }
+
+    private func failed<T>(_ error: ProxyCallError, request: ProxyRequest, logger: Logger) -> Result<T, ProxyCallError> {
         errors.increment()
         logger.error(
             "proxy call failed",
@@ -139,6 +162,7 @@ final class ProxyDirectory: Sendable {
             (.publish, "channel.proxy.publish", config.channel.proxy.publish),
             (.subRefresh, "channel.proxy.sub_refresh", config.channel.proxy.subRefresh),
             (.rpc, "rpc.proxy", config.rpc.proxy),
+            (.subscribeStream, "channel.proxy.subscribe_stream", config.channel.proxy.subscribeStream),
         ]
         var byKind: [ProxyKind: [String: ProxyEndpoint]] = [:]
         for (kind, key, proxy) in defaults {
@@ -146,7 +170,8 @@ final class ProxyDirectory: Sendable {
             if !proxy.endpoint.isEmpty {
                 endpoints["default"] = ProxyEndpoint(name: "default", kind: kind, config: proxy, backend: try backend(key, proxy))
             }
-            for (i, named) in config.proxies.enumerated() where !named.proxy.endpoint.isEmpty {
+            // Only gRPC proxies can stream.
+            for (i, named) in config.proxies.enumerated() where !named.proxy.endpoint.isEmpty && (kind != .subscribeStream || named.proxy.isGRPC) {
                 endpoints[named.name] = ProxyEndpoint(
                     name: named.name, kind: kind, config: named.proxy, backend: try backend("proxies[\(i)]", named.proxy))
             }

@@ -4,6 +4,7 @@ import BrokerProtocol
 enum ProxyKind: String, Sendable, CaseIterable {
     case connect, refresh, subscribe, publish, rpc
     case subRefresh = "sub_refresh"
+    case subscribeStream = "subscribe_stream"
 }
 
 /// What the broker tells a proxy: Centrifugo's request fields, the connection's first, then the call's own.

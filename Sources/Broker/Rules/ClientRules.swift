@@ -143,6 +143,8 @@ public struct ClientRules: Sendable {
     enum SubscribeRoute: Sendable, Equatable {
         case token
         case proxy(name: String)
+        /// A stream from the subscribe_stream proxy, for this subscriber alone.
+        case stream(name: String, bidirectional: Bool)
         case allowed
     }
 
@@ -152,8 +154,10 @@ public struct ClientRules: Sendable {
         if hasToken { return .success(.token) }
         if resolved.isPrivate { return .failure(.permissionDenied) }
         if let users = resolved.allowedUsers, !user.isEmpty, users.contains(Substring(user)) { return .success(.allowed) }
-        if resolved.options.subscribeProxyEnabled && resolved.allowedUsers == nil {
-            return .success(.proxy(name: resolved.options.subscribeProxyName))
+        let o = resolved.options
+        if o.subscribeProxyEnabled && resolved.allowedUsers == nil { return .success(.proxy(name: o.subscribeProxyName)) }
+        if o.subscribeStreamProxyEnabled && resolved.allowedUsers == nil {
+            return .success(.stream(name: o.subscribeStreamProxyName, bidirectional: o.subscribeStreamProxyBidirectional))
         }
         return subscribeAllowed(resolved, user: user) ? .success(.allowed) : .failure(.permissionDenied)
     }
@@ -181,6 +185,20 @@ public struct ClientRules: Sendable {
         if exp > 0 && exp <= now { return .failure(.error(.expired)) }
         plan.expiresAt = exp
         return .success(plan)
+    }
+
+    /// A subscribe the subscribe_stream proxy allowed: as ``subscribe(with:_:request:user:now:)``, but a stream has no
+    /// history, so neither positioning nor recovery.
+    func subscribeStream(
+        with answer: SubscribeProxyResult, _ resolved: ResolvedChannel, request: SubscribeRequest, user: String, now: Int64
+    ) -> Result<SubscribePlan, Refusal> {
+        subscribe(with: answer, resolved, request: request, user: user, now: now).map { plan in
+            var plan = plan
+            plan.positioned = false
+            plan.recoverable = false
+            plan.recover = false
+            return plan
+        }
     }
 
     /// A subscribe decided by a verified subscription token: it must name this channel, user and (if any) client.
@@ -272,6 +290,8 @@ public struct ClientRules: Sendable {
     enum PublishRoute: Sendable, Equatable {
         case engine
         case proxy(name: String)
+        /// Into the client's bidirectional subscribe stream.
+        case stream
     }
 
     /// A client publication: data required and in the namespace's format (107), then the proxy or the options decide.
@@ -284,6 +304,7 @@ public struct ClientRules: Sendable {
         }
         let o = resolved.options
         if o.publishProxyEnabled { return .success(.proxy(name: o.publishProxyName)) }
+        if o.subscribeStreamProxyEnabled { return o.subscribeStreamProxyBidirectional ? .success(.stream) : .failure(.notAvailable) }
         let anonymousOK = !user.isEmpty || o.allowPublishForAnonymous
         if (o.allowPublishForClient && anonymousOK) || (o.allowPublishForSubscriber && subscribed && anonymousOK) || client.insecure {
             return .success(.engine)

@@ -20,6 +20,8 @@ extension ClientSession {
             publish(id: id, channel: request.channel, rules.publication(resolved, data: request.data, info: publisherInfo(request.channel)))
         case .proxy(let name):
             publishThroughProxy(id: id, resolved: resolved, data: request.data, proxyName: name)
+        case .stream:
+            publishIntoStream(id: id, channel: request.channel, data: request.data)
         }
     }
 

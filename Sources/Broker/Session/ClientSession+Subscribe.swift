@@ -32,6 +32,7 @@ extension ClientSession {
     func removeSubscription(_ sub: Subscription) {
         guard subs[sub.channel] === sub else { return }
         subs[sub.channel] = nil
+        sub.stream?.cancel()
         loopHub.remove(sub)
         node.metrics.subscriptions.decrement()
         let wasLive = sub.isSubscribed
@@ -176,6 +177,8 @@ extension ClientSession {
             }
         case .proxy(let name):
             subscribeThroughProxy(id: id, resolved: resolved, request: request, proxyName: name)
+        case .stream(let name, let bidirectional):
+            subscribeThroughStream(id: id, resolved: resolved, request: request, proxyName: name, bidirectional: bidirectional)
         }
     }
 
@@ -196,8 +199,9 @@ extension ClientSession {
 
     /// Subscribes: hub first (so nothing published from now on is missed), then the engine, then the reply,
     /// then what was published meanwhile.
-    private func establish(id: UInt32, plan: SubscribePlan) {
+    func establish(id: UInt32, plan: SubscribePlan, stream: (any SubscriptionStream)? = nil) {
         let sub = beginSubscription(plan)
+        sub.stream = stream
         let node = self.node
         let info = clientInfo
         perform(
@@ -222,6 +226,7 @@ extension ClientSession {
                 let held = self.completeSubscription(sub, result: r)
                 self.reply(Reply(id: id, body: .subscribe(r)))
                 for p in held { self.deliver(p, to: sub) }
+                if stream != nil { self.streamReady(sub) }
             case .failure(let error):
                 self.removeSubscription(sub)
                 self.replyError(id, ClientError.from(error))

@@ -1,4 +1,5 @@
 import BrokerProtocol
+import Foundation
 
 /// One channel subscription of one session. Lives on the session's event loop.
 final class Subscription {
@@ -32,6 +33,8 @@ final class Subscription {
     var expiresAt: Int64 = 0
     /// The sub_refresh proxy that renews this subscription when it expires, instead of the client.
     var refreshProxy: String?
+    /// A subscribe_stream proxy's stream feeding this subscription (ended when the subscription goes).
+    var stream: (any SubscriptionStream)?
 
     init(channel: String, session: ClientSession, serverSide: Bool, delta: Bool = false) {
         self.channel = channel
@@ -44,4 +47,16 @@ final class Subscription {
         if case .subscribed = state { return true }
         return false
     }
+}
+
+/// A backend's stream that feeds one subscription (the subscribe_stream proxy).
+protocol SubscriptionStream: AnyObject, Sendable {
+    /// A client publication into a bidirectional stream; false when the stream takes none.
+    func send(data: Data) -> Bool
+    func cancel()
+    /// The subscription is in place: publications (held until now, then as they come) and the stream's end (failed:
+    /// it broke rather than the backend closing it) go to these.
+    func start(
+        onPublication: @escaping @Sendable (_ data: [UInt8], _ tags: [String: String]) -> Void,
+        onEnd: @escaping @Sendable (_ failed: Bool) -> Void)
 }
