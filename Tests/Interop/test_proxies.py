@@ -39,6 +39,9 @@ def proxy_config(backend: HTTPProxyBackend) -> dict:
         base_config(),
         {
             "client": {
+                # Frequent pings: a connection whose command waits on a stalled proxy must still answer them.
+                "ping_interval": "1s",
+                "pong_timeout": "500ms",
                 "proxy": {
                     "connect": {
                         "enabled": True,
@@ -70,6 +73,7 @@ def proxy_config(backend: HTTPProxyBackend) -> dict:
                 "namespaces": [{"name": "off"}],
                 "ping": {"enabled": True},
             },
+            "uni_http_stream": {"enabled": True},
             "proxies": [
                 {"name": "binary", "endpoint": backend.url("subscribe_binary"), "binary_encoding": True},
                 # Nothing listens on port 9: connection refused.
@@ -320,6 +324,32 @@ def test_publish_proxy_rewrites_data_and_errors(pbroker, backend):
     run(main())
 
 
+def test_connection_answers_pings_while_a_proxy_call_waits(pbroker, backend):
+    """Pings every second, pong within 500 ms: a command held by a stalled backend must not hold the pongs too
+    (that would close the connection with 3012)."""
+
+    async def main():
+        gate = threading.Event()
+        backend.responses["subscribe_gated"] = Gate(gate, {"result": {}})
+        backend.responses["connect"] = user_answer("p-" + uid())
+        try:
+            async with raw_clients() as open_ws:
+                ws = await open_ws(pbroker.ws_url)  # answers every ping with a pong
+                await ws.send({"id": 1, "connect": {}})
+                assert (await ws.reply(1))["connect"]["pong"] is True
+                before = len(backend.calls("subscribe_gated"))
+                await ws.send({"id": 2, "subscribe": {"channel": "spgate:p-" + uid()}})
+                await backend.await_request("subscribe_gated", count=before + 1)
+                # Long enough for a ping, its 500 ms and the once-a-second check that closes on a missing pong.
+                assert await ws.is_open_after(3.5), ws.buffer[-5:]
+                gate.set()
+                assert "subscribe" in await ws.reply(2)
+        finally:
+            gate.set()
+
+    run(main())
+
+
 @pytest.mark.parametrize(
     "failure",
     [
@@ -465,3 +495,33 @@ def test_sub_refresh_proxy_unsubscribes_when_expired(pbroker, backend):
             assert push["unsubscribe"]["code"] == 2501
 
     run(main())
+
+
+def test_connect_proxy_on_a_unidirectional_transport(pbroker, backend):
+    """uni_http_stream goes through the same rule path: the connect proxy names the user, its channels are the
+    stream's subscriptions, and a disconnect from the proxy ends the stream with a disconnect push."""
+    from test_uni_transports import http_stream
+
+    feed = "feed:u-" + uid()
+    user = "uni-" + uid()
+    backend.responses["connect"] = {"result": {"user": user, "channels": [feed]}}
+    before = len(backend.calls("connect"))
+    s = http_stream(pbroker, {})
+    try:
+        connect = s.next_message()["connect"]
+        assert feed in connect.get("subs", {}), connect
+        req = backend.calls("connect")[before]
+        assert req["transport"] == "uni_http_stream" and req["client"] == connect["client"], req
+        pbroker.api("publish", {"channel": feed, "data": {"to": "uni"}})
+        pub = s.message_where(lambda m: "pub" in m)
+        assert pub["channel"] == feed and pub["pub"]["data"] == {"to": "uni"}
+    finally:
+        s.close()
+
+    backend.responses["connect"] = {"disconnect": {"code": 4510, "reason": "not here"}}
+    s = http_stream(pbroker, {})
+    try:
+        messages = s.expect_end()
+        assert {"disconnect": {"code": 4510, "reason": "not here"}} in messages, messages
+    finally:
+        s.close()

@@ -115,7 +115,15 @@ public final class ClientSession: @unchecked Sendable {
                 return
             }
         }
-        queue.append(contentsOf: commands)
+        for command in commands {
+            // A pong is answered at once, even while a command waits on the engine or a proxy: a slow backend must
+            // not cost the client its connection (no pong, 3012).
+            if command.isPong && state == .connected && busy {
+                pongReceived()
+            } else {
+                queue.append(command)
+            }
+        }
         drain()
     }
 
@@ -140,7 +148,7 @@ public final class ClientSession: @unchecked Sendable {
             connect(id: command.id, request: request)
         case .connected:
             if command.isPong {
-                if pongDeadline > 0 { pongDeadline = 0 } else { close(.badRequest) }
+                pongReceived()
                 return
             }
             dispatch(command)
@@ -220,6 +228,11 @@ public final class ClientSession: @unchecked Sendable {
         } else {
             perform(work, then: done)
         }
+    }
+
+    /// The client answered a ping; a pong nobody asked for is a broken client (3501).
+    private func pongReceived() {
+        if pongDeadline > 0 { pongDeadline = 0 } else { close(.badRequest) }
     }
 
     /// A WebSocket pong frame arrived (native ping mode).
