@@ -38,6 +38,7 @@ public enum BrokerLauncher {
                 "node": "\(server.node.name)",
             ])
 
+        reloadTLSOnHangup(server)
         let signal = await waitForTerminationSignal()
         logger.info("shutting down", metadata: ["signal": "\(signal)"])
         await server.shutdown()
@@ -57,6 +58,15 @@ public enum BrokerLauncher {
                 SignalOnce.keep(source)
             }
         }
+    }
+
+    /// SIGHUP re-reads the listeners' certificates (see ``BrokerServer/reloadTLS()``); without TLS it is ignored.
+    static func reloadTLSOnHangup(_ server: BrokerServer) {
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "broker.sighup"))
+        source.setEventHandler { server.reloadTLS() }
+        source.resume()
+        SignalOnce.keep(source)
     }
 
     static func logLevel(_ text: String) -> Logger.Level {

@@ -59,6 +59,7 @@ struct CheckConfig: ParsableCommand {
         do {
             let path = options.config ?? "config.json"
             let config = try ConfigLoader.load(path: path, environment: ProcessInfo.processInfo.environment)
+            try BrokerServer.checkTLS(config)
             // `serve` refuses weak secrets on exposed listeners: so does the check.
             for warning in try ExposedSecrets.check(config) {
                 FileHandle.standardError.write(Data(("warning: weak secret (development mode): " + warning + "\n").utf8))

@@ -130,5 +130,14 @@ struct AdminConsoleTests {
         config.httpAPI.external = true
         config.httpAPI.handlerPrefix = "/server"
         #expect(InspectClient.apiURL(for: config) == "http://10.1.2.3:9000/server")
+        // TLS on the listener asked: https. tls_external leaves the internal port plain; internal_tls gives it TLS.
+        config.httpServer.tls.enabled = true
+        #expect(InspectClient.apiURL(for: config) == "https://10.1.2.3:9000/server")
+        config.httpAPI.external = false
+        #expect(InspectClient.apiURL(for: config) == "https://10.1.2.3:9001/server")
+        config.httpServer.tlsExternal = true
+        #expect(InspectClient.apiURL(for: config) == "http://10.1.2.3:9001/server")
+        config.httpServer.internalTLS.enabled = true
+        #expect(InspectClient.apiURL(for: config) == "https://10.1.2.3:9001/server")
     }
 }

@@ -61,8 +61,7 @@ private func inertKeys(_ keys: [UnsupportedKey]) -> [String] {
 /// Every refused key of the whole config (channel options listed once, relative, in `refusedChannelOptions`).
 private let refusedConfigKeys: Set<String> = [
     "broker.enabled", "presence_manager.enabled", "controller.enabled", "consumers", "pid_file", "grpc_api.enabled",
-    "http_server.tls.enabled", "http_server.tls_autocert.enabled", "http_server.tls_external",
-    "http_server.internal_tls.enabled", "http_server.http3.enabled", "http_server.h2c_external",
+    "http_server.tls_autocert.enabled", "http_server.http3.enabled", "http_server.h2c_external",
     "client.channel_position_max_time_lag", "client.connection_rate_limit", "client.user_id_http_header", "channel.proxy.map_publish.endpoint", "channel.proxy.map_remove.endpoint",
     "channel.proxy.shared_poll_refresh.endpoint",
     "websocket.compression", "uni_websocket.compression", "uni_websocket.disable_closing_handshake",
@@ -83,7 +82,10 @@ private let refusedChannelOptions: Set<String> = [
 private let inertConfigKeys: Set<String> = [
     "broker", "presence_manager", "controller", "map_broker", "shared_poll", "usage_stats",
     "enable_unreleased_features", "grpc_api",
-    "http_server.tls", "http_server.tls_autocert", "http_server.internal_tls", "http_server.http3",
+    "http_server.tls_autocert", "http_server.http3",
+    "http_server.tls.server_ca_pem", "http_server.tls.server_name", "http_server.tls.insecure_skip_verify",
+    "http_server.internal_tls.server_ca_pem", "http_server.internal_tls.server_name",
+    "http_server.internal_tls.insecure_skip_verify",
     "client.concurrency", "client.token.insecure_skip_jwks_endpoint_safety_check",
     "client.subscription_token.insecure_skip_jwks_endpoint_safety_check",
     "channel.proxy.map_publish", "channel.proxy.map_remove", "channel.proxy.shared_poll_refresh",
@@ -139,11 +141,7 @@ private let formerlyAcceptedChannelOptions: [String] = [
 
 /// Refusals with the advice the message must carry.
 private let refusalCases: [(json: String, key: String, message: String)] = [
-    (#"{"http_server":{"tls":{"enabled":true}}}"#, "http_server.tls.enabled",
-     "TLS is not supported by this broker yet: terminate TLS in front of it"),
-    (#"{"http_server":{"tls_external":true}}"#, "http_server.tls_external", "terminate TLS in front of it"),
     (#"{"http_server":{"tls_autocert":{"enabled":true}}}"#, "http_server.tls_autocert.enabled", "terminate TLS"),
-    (#"{"http_server":{"internal_tls":{"enabled":true}}}"#, "http_server.internal_tls.enabled", "terminate TLS"),
     (#"{"grpc_api":{"enabled":true,"port":10000}}"#, "grpc_api.enabled",
      "gRPC server API is not supported by this broker yet: use the HTTP API (POST /api/<method>)"),
     (#"{"channel":{"namespaces":[{"name":"m1","subscription_type":"map"}]}}"#,
@@ -218,7 +216,7 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
     @Test func everySwitchedOffSectionLoads() throws {
         let refused = Set(refusedKeys(UnsupportedKeys.config).map(\.path))
         let sections = inertKeys(UnsupportedKeys.config).filter { refused.contains($0 + ".enabled") }
-        #expect(sections.count == 18)
+        #expect(sections.count == 16)
         for section in sections {
             let body = JSONValue.object(JSONObject([("enabled", .bool(false)), ("port", .number("10000"))]))
             let config = try parse(document(section, body))
@@ -244,7 +242,8 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
 
     @Test func envVariablesOfRefusedKeysAreRefusedToo() {
         let cases: [(env: [String: String], key: String, path: String)] = [
-            (["CENTRIFUGO_HTTP_SERVER_TLS_ENABLED": "true"], "CENTRIFUGO_HTTP_SERVER_TLS_ENABLED", "http_server.tls.enabled"),
+            (["CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED": "true"], "CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED",
+             "http_server.tls_autocert.enabled"),
             (["CENTRIFUGO_GRPC_API_ENABLED": "1"], "CENTRIFUGO_GRPC_API_ENABLED", "grpc_api.enabled"),
             (["CENTRIFUGO_ENGINE_REDIS_SENTINEL_ADDRESS": "127.0.0.1:26379"],
              "CENTRIFUGO_ENGINE_REDIS_SENTINEL_ADDRESS", "engine.redis.sentinel_address"),
@@ -258,8 +257,8 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
             #expect(error?.message.contains("not supported by this broker") == true)
             #expect(error?.message.contains(path) == true, "\(error?.message ?? "")")
         }
-        let bad = parseError("{}", env: ["CENTRIFUGO_HTTP_SERVER_TLS_ENABLED": "yes"])
-        #expect(bad?.key == "CENTRIFUGO_HTTP_SERVER_TLS_ENABLED")
+        let bad = parseError("{}", env: ["CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED": "yes"])
+        #expect(bad?.key == "CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED")
         #expect(bad?.message.contains("is not a boolean") == true)
     }
 

@@ -13,11 +13,11 @@ def _write(tmp: Path, cfg: dict) -> Path:
 
 
 def test_checkconfig_and_serve_refuse_unsupported_keys(tmp_path):
-    tls = _write(tmp_path, deep_merge(base_config(), {"http_server": {"tls": {"enabled": True}}}))
+    tls = _write(tmp_path, deep_merge(base_config(), {"http_server": {"tls_autocert": {"enabled": True}}}))
     p = subprocess.run([BROKER_BIN, "checkconfig", "-c", str(tls)], capture_output=True, text=True, timeout=30)
     out = p.stdout + p.stderr
     assert p.returncode == 1, (p.returncode, out)
-    assert "http_server.tls.enabled" in out and "not supported by this broker" in out, out
+    assert "http_server.tls_autocert.enabled" in out and "not supported by this broker" in out, out
 
     grpc = _write(tmp_path, deep_merge(base_config(), {"grpc_api": {"enabled": True}}))
     p = subprocess.run([BROKER_BIN, "serve", "--config", str(grpc), "--port", str(free_port())],
@@ -28,6 +28,6 @@ def test_checkconfig_and_serve_refuse_unsupported_keys(tmp_path):
 
     # The same sections switched off, as a Centrifugo config carries them, are fine.
     off = _write(tmp_path, deep_merge(base_config(), {"grpc_api": {"enabled": False, "port": 10000},
-                                                      "http_server": {"tls": {"enabled": False}}}))
+                                                      "http_server": {"tls_autocert": {"enabled": False}}}))
     p = subprocess.run([BROKER_BIN, "checkconfig", "-c", str(off)], capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)

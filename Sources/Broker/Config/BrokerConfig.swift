@@ -36,6 +36,23 @@ public struct HTTPServerConfig: Sendable, Equatable {
     /// When set, the server API, health and metrics are served on this port instead.
     public var internalPort: Int? = nil
     public var internalAddress: String = ""
+    /// TLS on the client port (and on the internal port, unless `tlsExternal` or `internalTLS` says otherwise).
+    public var tls = TLSServerConfig()
+    /// `tls_external`: TLS on the client port only; the internal port stays plain.
+    public var tlsExternal = false
+    /// A TLS setup of its own for the internal port.
+    public var internalTLS = TLSServerConfig()
+    public init() {}
+}
+
+/// Centrifugo's TLS object, server side. Each PEM is, as in Centrifugo, the PEM text itself, that text base64-encoded,
+/// or the path of a file holding it (re-read on SIGHUP).
+public struct TLSServerConfig: Sendable, Equatable {
+    public var enabled = false
+    public var certPEM: String = ""
+    public var keyPEM: String = ""
+    /// Clients must present a certificate signed by this CA (mutual TLS).
+    public var clientCAPEM: String = ""
     public init() {}
 }
 

@@ -33,6 +33,7 @@ enum BrokerConfigSchema {
             .value("http_server.port", \.httpServer.port, .int),
             .value("http_server.internal_port", \.httpServer.internalPort, .optionalPort),
             .value("http_server.internal_address", \.httpServer.internalAddress, .string),
+            .value("http_server.tls_external", \.httpServer.tlsExternal, .bool),
             .value("log.level", \.log.level, .string),
             .value("log.file", \.log.file, .string),
         ]
@@ -131,8 +132,20 @@ enum BrokerConfigSchema {
             .value("node.name", \.node.name, .string),
         ]
         s += tlsClientKeys.nested(under: "engine.redis.tls", at: \BrokerConfig.engine.redis.tls)
+        s += tlsServerKeys.nested(under: "http_server.tls", at: \BrokerConfig.httpServer.tls)
+        s += tlsServerKeys.nested(under: "http_server.internal_tls", at: \BrokerConfig.httpServer.internalTLS)
         s += proxySettings
         return s
+    }
+
+    /// Keys of Centrifugo's TLS object on a listener (its client-side keys are inert there, see `UnsupportedKeys`).
+    static var tlsServerKeys: [ConfigSetting<TLSServerConfig>] {
+        [
+            .value("enabled", \.enabled, .bool),
+            .value("cert_pem", \.certPEM, .string),
+            .value("key_pem", \.keyPEM, .string),
+            .value("client_ca_pem", \.clientCAPEM, .string),
+        ]
     }
 
     /// Keys of `client.token` and, with `enabled`, of `client.subscription_token`.

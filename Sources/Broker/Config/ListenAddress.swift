@@ -33,4 +33,11 @@ extension BrokerConfig {
         guard let internalListener else { return [clientListener] }
         return external ? [internalListener, clientListener] : [internalListener]
     }
+
+    /// Whether `listener` serves TLS: the client port with `http_server.tls`; the internal port with
+    /// `internal_tls`, or with `tls` unless `tls_external`.
+    public func servesTLS(_ listener: ListenAddress) -> Bool {
+        guard let internalListener, listener == internalListener, listener != clientListener else { return httpServer.tls.enabled }
+        return httpServer.internalTLS.enabled || (httpServer.tls.enabled && !httpServer.tlsExternal)
+    }
 }

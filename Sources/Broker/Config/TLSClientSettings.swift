@@ -16,11 +16,11 @@ extension TLSClientConfig {
         if let ca = try Self.pem(inline: serverCAPEM, file: serverCAPEMFile, key: "\(keyPrefix).server_ca_pem") {
             tls.trustRoots = .certificates(try Self.certificates(ca, key: "\(keyPrefix).server_ca_pem"))
         }
-        let cert = try Self.pem(inline: certPEM, file: certPEMFile, key: "\(keyPrefix).cert_pem")
-        let key = try Self.pem(inline: keyPEM, file: keyPEMFile, key: "\(keyPrefix).key_pem")
-        if (cert == nil) != (key == nil) {
+        if (certPEM.isEmpty && certPEMFile.isEmpty) != (keyPEM.isEmpty && keyPEMFile.isEmpty) {
             throw TLSSetupError(key: keyPrefix, message: "cert_pem and key_pem must be given together")
         }
+        let cert = try Self.pem(inline: certPEM, file: certPEMFile, key: "\(keyPrefix).cert_pem")
+        let key = try Self.pem(inline: keyPEM, file: keyPEMFile, key: "\(keyPrefix).key_pem")
         if let cert, let key {
             tls.certificateChain = try Self.certificates(cert, key: "\(keyPrefix).cert_pem").map { .certificate($0) }
             do {
@@ -35,7 +35,7 @@ extension TLSClientConfig {
 
     /// A PEM inline or from its file; nil when neither is set.
     static func pem(inline: String, file: String, key: String) throws(TLSSetupError) -> [UInt8]? {
-        if !inline.isEmpty { return Array(inline.utf8) }
+        if !inline.isEmpty { return try PEMSource.bytes(inline, key: key) }
         if file.isEmpty { return nil }
         guard let data = try? ConfigFile.readBytes(atPath: file) else {
             throw TLSSetupError(key: "\(key)_file", message: "cannot read \(file)")
@@ -43,7 +43,7 @@ extension TLSClientConfig {
         return data
     }
 
-    private static func certificates(_ pem: [UInt8], key: String) throws(TLSSetupError) -> [NIOSSLCertificate] {
+    static func certificates(_ pem: [UInt8], key: String) throws(TLSSetupError) -> [NIOSSLCertificate] {
         guard let certs = try? NIOSSLCertificate.fromPEMBytes(pem), !certs.isEmpty else {
             throw TLSSetupError(key: key, message: "no PEM certificate found")
         }

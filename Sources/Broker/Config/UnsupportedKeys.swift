@@ -54,18 +54,17 @@ enum UnsupportedKeys {
 
     private static var httpServer: [UnsupportedKey] {
         var keys: [UnsupportedKey] = []
-        keys += switched("http_server.tls",
-            "TLS is not supported by this broker yet: terminate TLS in front of it (nginx, a load balancer) and "
-                + "remove http_server.tls")
         keys += switched("http_server.tls_autocert",
-            "automatic TLS certificates are not supported by this broker yet: terminate TLS in front of it (nginx, "
-                + "Caddy, a load balancer) and remove http_server.tls_autocert")
-        keys.append(refused("http_server.tls_external", .off,
-            "TLS is not supported by this broker yet: terminate TLS in front of it (nginx, a load balancer) and "
-                + "remove http_server.tls_external"))
-        keys += switched("http_server.internal_tls",
-            "TLS on the internal port is not supported by this broker yet: terminate TLS in front of it and remove "
-                + "http_server.internal_tls")
+            "automatic TLS certificates are not supported by this broker yet: give it a certificate with http_server.tls "
+                + "(cert_pem, key_pem; re-read on SIGHUP) or terminate TLS in front of it (Caddy, a load balancer), and "
+                + "remove http_server.tls_autocert")
+        for section in ["http_server.tls", "http_server.internal_tls"] {
+            let clientSide = "verifies the server a client connects to, and the broker is the server on this listener"
+            keys += [
+                inert(section + ".server_ca_pem", clientSide), inert(section + ".server_name", clientSide),
+                inert(section + ".insecure_skip_verify", clientSide),
+            ]
+        }
         keys += switched("http_server.http3",
             "HTTP/3 is not supported by this broker yet: serve HTTP/3 from a proxy in front of it and remove "
                 + "http_server.http3")

@@ -36,7 +36,7 @@ public struct InspectClient: Sendable {
         let listener = config.listeners(ofInternalFeatureExternal: config.httpAPI.external).last ?? config.clientListener
         var host = listener.host == "0.0.0.0" || listener.host == "::" ? "127.0.0.1" : listener.host
         if host.contains(":") { host = "[\(host)]" }
-        return "http://\(host):\(listener.port)\(config.httpAPI.handlerPrefix)"
+        return "\(config.servesTLS(listener) ? "https" : "http")://\(host):\(listener.port)\(config.httpAPI.handlerPrefix)"
     }
 
     /// Calls `method` and returns its `result`; an API error, HTTP error or unreachable broker throws a

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Prometheus
 
@@ -17,12 +18,42 @@ public final class BrokerServer: Sendable {
     public let group: MultiThreadedEventLoopGroup
     private let channels: [any Channel]
     private let memoryEngine: MemoryEngine?
+    /// The listeners' TLS, reloaded by ``reloadTLS()``.
+    private let tls: [ServerTLS]
 
-    private init(node: Node, group: MultiThreadedEventLoopGroup, channels: [any Channel], memoryEngine: MemoryEngine?) {
+    private init(
+        node: Node, group: MultiThreadedEventLoopGroup, channels: [any Channel], memoryEngine: MemoryEngine?, tls: [ServerTLS]
+    ) {
         self.node = node
         self.group = group
         self.channels = channels
         self.memoryEngine = memoryEngine
+        self.tls = tls
+    }
+
+    /// Reads every listener's certificate and key again (SIGHUP): new handshakes get them, open connections keep
+    /// theirs.
+    public func reloadTLS() {
+        for t in tls { t.reload(logger: node.logger) }
+    }
+
+    /// Loads the listeners' certificates and keys as `serve` would (for `checkconfig`).
+    public static func checkTLS(_ config: BrokerConfig) throws(ConfigError) {
+        _ = try listenerTLS(config)
+    }
+
+    /// The TLS of the client listener and of the internal one, as Centrifugo applies `tls`, `tls_external` and
+    /// `internal_tls`.
+    static func listenerTLS(_ config: BrokerConfig) throws(ConfigError) -> (client: ServerTLS?, internal: ServerTLS?) {
+        let server = config.httpServer
+        let client = server.tls.enabled ? try ServerTLS(config: server.tls, section: "http_server.tls") : nil
+        let internalTLS: ServerTLS?
+        if server.internalTLS.enabled {
+            internalTLS = try ServerTLS(config: server.internalTLS, section: "http_server.internal_tls")
+        } else {
+            internalTLS = server.tlsExternal ? nil : client
+        }
+        return (client, internalTLS)
     }
 
     /// Local addresses the server listens on (client port first).
@@ -33,6 +64,8 @@ public final class BrokerServer: Sendable {
         config: BrokerConfig, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil,
         threads: Int = UsableCores.count
     ) async throws -> BrokerServer {
+        // A certificate that cannot be read, or does not match its key, stops the start before anything else.
+        let tls = try listenerTLS(config)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(threads, 64)))
         let loops = Array(group.makeIterator())
         let engine: any PubSubEngine & PresenceEngine
@@ -77,13 +110,17 @@ public final class BrokerServer: Sendable {
                 console: console)
             let client = config.clientListener
             listeners.append(
-                try await bind(group: group, host: client.host, port: client.port, node: node, router: clientRouter, websocket: true))
+                try await bind(
+                    group: group, host: client.host, port: client.port, node: node, router: clientRouter, websocket: true,
+                    tls: tls.client))
             if let internalListener = config.internalListener {
                 let internalRouter = HTTPRouter(
                     node: node, api: api, metricsRegistry: metricsRegistry, servesInternal: true, servesClients: false,
                     console: console)
                 listeners.append(
-                    try await bind(group: group, host: internalListener.host, port: internalListener.port, node: node, router: internalRouter, websocket: false))
+                    try await bind(
+                        group: group, host: internalListener.host, port: internalListener.port, node: node,
+                        router: internalRouter, websocket: false, tls: tls.internal))
             }
         } catch {
             for l in listeners { try? await l.close() }
@@ -91,7 +128,8 @@ public final class BrokerServer: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
-        let server = BrokerServer(node: node, group: group, channels: listeners, memoryEngine: memoryEngine)
+        let server = BrokerServer(
+            node: node, group: group, channels: listeners, memoryEngine: memoryEngine, tls: [tls.client, tls.internal].compactMap { $0 })
         server.startHousekeeping()
         return server
     }
@@ -104,7 +142,8 @@ public final class BrokerServer: Sendable {
     }
 
     private static func bind(
-        group: MultiThreadedEventLoopGroup, host: String, port: Int, node: Node, router: HTTPRouter, websocket: Bool
+        group: MultiThreadedEventLoopGroup, host: String, port: Int, node: Node, router: HTTPRouter, websocket: Bool,
+        tls: ServerTLS?
     ) async throws -> any Channel {
         let config = node.config
         let origins = OriginCheck(patterns: config.client.allowedOrigins)
@@ -136,6 +175,7 @@ public final class BrokerServer: Sendable {
                     // there), so NIO's encoder, pipelining, error, header-validation and upgrade handlers would
                     // only add hops to each response write and handlers to add and remove per connection.
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls.current)) }
                     // After a handshake, bytes the decoder holds beyond the request (frames a client sent
                     // without waiting for the 101) go on to the frame decoder instead of being dropped.
                     let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: handshake != nil ? .forwardBytes : .dropBytes))

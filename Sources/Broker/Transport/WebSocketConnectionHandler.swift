@@ -1,5 +1,6 @@
 import BrokerProtocol
 import NIOCore
+import NIOSSL
 import NIOWebSocket
 
 /// What a `uni_websocket` connection needs beyond a bidirectional one.
@@ -72,7 +73,9 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.core = context.channel._channelCore
+        // With TLS a handler encrypts what is written, so frames go through the pipeline instead.
+        let encrypted = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)) != nil
+        self.core = encrypted ? nil : context.channel._channelCore
         self.writable = context.channel.isWritable
         guard let loopHub = node.hub.loopHub(for: context.eventLoop) else {
             context.close(promise: nil)
@@ -216,12 +219,16 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
     var isWritable: Bool { writable }
 
     func writeFrame(_ frame: ByteBuffer) {
-        guard let core, !closeSent else { return }
-        core.write0(NIOAny(frame), promise: nil)
+        guard !closeSent else { return }
+        if let core {
+            core.write0(NIOAny(frame), promise: nil)
+        } else {
+            context?.write(wrapOutboundOut(frame), promise: nil)
+        }
     }
 
     func flush() {
-        core?.flush0()
+        if let core { core.flush0() } else { context?.flush() }
     }
 
     func close(code: UInt16, reason: String) {
