@@ -41,12 +41,13 @@ def proxy_config(backend: HTTPProxyBackend) -> dict:
             "client": {
                 # Frequent pings: a connection whose command waits on a stalled proxy must still answer them.
                 "ping_interval": "1s",
-                "pong_timeout": "500ms",
+                "pong_timeout": "900ms",
                 "proxy": {
                     "connect": {
                         "enabled": True,
                         "endpoint": backend.url("connect"),
-                        "timeout": "1s",
+                        # Generous: a loaded CI machine must not turn a slow answer into a failure.
+                        "timeout": "5s",
                         "http_headers": ["Authorization", "X-Custom"],
                         "emulated_headers": ["X-Emulated"],
                         "http": {
@@ -56,26 +57,28 @@ def proxy_config(backend: HTTPProxyBackend) -> dict:
                             ],
                         },
                     },
-                    "refresh": {"enabled": True, "endpoint": backend.url("refresh"), "include_connection_meta": True},
+                    "refresh": {
+                        "enabled": True, "endpoint": backend.url("refresh"), "include_connection_meta": True, "timeout": "5s",
+                    },
                 }
             },
             "channel": {
                 "proxy": {
-                    "subscribe": {"endpoint": backend.url("subscribe"), "timeout": "500ms", "include_connection_meta": True},
-                    "publish": {"endpoint": backend.url("publish")},
-                    "sub_refresh": {"endpoint": backend.url("sub_refresh")},
+                    "subscribe": {"endpoint": backend.url("subscribe"), "timeout": "2s", "include_connection_meta": True},
+                    "publish": {"endpoint": backend.url("publish"), "timeout": "5s"},
+                    "sub_refresh": {"endpoint": backend.url("sub_refresh"), "timeout": "5s"},
                 },
                 "namespaces": namespaces,
             },
             "rpc": {
-                "proxy": {"endpoint": backend.url("rpc"), "include_connection_meta": True},
+                "proxy": {"endpoint": backend.url("rpc"), "include_connection_meta": True, "timeout": "5s"},
                 "without_namespace": {"proxy_enabled": True},
                 "namespaces": [{"name": "off"}],
                 "ping": {"enabled": True},
             },
             "uni_http_stream": {"enabled": True},
             "proxies": [
-                {"name": "binary", "endpoint": backend.url("subscribe_binary"), "binary_encoding": True},
+                {"name": "binary", "endpoint": backend.url("subscribe_binary"), "binary_encoding": True, "timeout": "5s"},
                 # Nothing listens on port 9: connection refused.
                 {"name": "gone", "endpoint": "http://127.0.0.1:9/centrifugo"},
                 {"name": "gated", "endpoint": backend.url("subscribe_gated"), "timeout": "20s"},
@@ -325,7 +328,7 @@ def test_publish_proxy_rewrites_data_and_errors(pbroker, backend):
 
 
 def test_connection_answers_pings_while_a_proxy_call_waits(pbroker, backend):
-    """Pings every second, pong within 500 ms: a command held by a stalled backend must not hold the pongs too
+    """Pings every second, pong within 900 ms: a command held by a stalled backend must not hold the pongs too
     (that would close the connection with 3012)."""
 
     async def main():
@@ -340,7 +343,7 @@ def test_connection_answers_pings_while_a_proxy_call_waits(pbroker, backend):
                 before = len(backend.calls("subscribe_gated"))
                 await ws.send({"id": 2, "subscribe": {"channel": "spgate:p-" + uid()}})
                 await backend.await_request("subscribe_gated", count=before + 1)
-                # Long enough for a ping, its 500 ms and the once-a-second check that closes on a missing pong.
+                # Long enough for a ping, its 900 ms and the once-a-second check that closes on a missing pong.
                 assert await ws.is_open_after(3.5), ws.buffer[-5:]
                 gate.set()
                 assert "subscribe" in await ws.reply(2)
@@ -354,7 +357,7 @@ def test_connection_answers_pings_while_a_proxy_call_waits(pbroker, backend):
     "failure",
     [
         pytest.param("down", id="backend-down"),
-        pytest.param(Slow(2.0, {"result": {}}), id="slower-than-timeout"),
+        pytest.param(Slow(4.0, {"result": {}}), id="slower-than-timeout"),
         pytest.param(Status(500), id="http-500"),
         pytest.param(Raw(b"<html>oops</html>"), id="garbage"),
     ],

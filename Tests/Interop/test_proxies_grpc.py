@@ -44,17 +44,18 @@ def gbroker(gbackend):
                     "connect": {
                         "enabled": True,
                         "endpoint": endpoint,
+                        "timeout": "5s",
                         "http_headers": ["Authorization"],
                         "grpc": {"static_metadata": {"x-static": "s1"}, "credentials_key": "x-api-token", "credentials_value": "secret-1"},
                     },
-                    "refresh": {"enabled": True, "endpoint": endpoint},
+                    "refresh": {"enabled": True, "endpoint": endpoint, "timeout": "5s"},
                 }
             },
             "channel": {
                 "proxy": {
-                    "subscribe": {"endpoint": endpoint, "include_connection_meta": True},
-                    "publish": {"endpoint": endpoint},
-                    "subscribe_stream": {"endpoint": endpoint},
+                    "subscribe": {"endpoint": endpoint, "include_connection_meta": True, "timeout": "2s"},
+                    "publish": {"endpoint": endpoint, "timeout": "5s"},
+                    "subscribe_stream": {"endpoint": endpoint, "timeout": "5s"},
                 },
                 "namespaces": NAMESPACES
                 + [
@@ -65,7 +66,10 @@ def gbroker(gbackend):
                     {"name": "gsb", "subscribe_stream_proxy_enabled": True, "subscribe_stream_proxy_bidirectional": True},
                 ],
             },
-            "rpc": {"proxy": {"endpoint": endpoint, "grpc": {"compression": True}}, "without_namespace": {"proxy_enabled": True}},
+            "rpc": {
+                "proxy": {"endpoint": endpoint, "timeout": "5s", "grpc": {"compression": True}},
+                "without_namespace": {"proxy_enabled": True},
+            },
             # Nothing listens on port 9: the backend is down.
             "proxies": [{"name": "gone", "endpoint": "grpc://127.0.0.1:9", "timeout": "500ms"}],
         },
@@ -171,7 +175,7 @@ def test_grpc_failures_give_that_client_error_100(gbroker, gbackend, failure):
             if failure == "status":
                 gbackend.responses["Subscribe"] = ("status", "INTERNAL", "backend bug")
             elif failure == "timeout":
-                gbackend.responses["Subscribe"] = ("sleep", 3.0, {"result": {}})
+                gbackend.responses["Subscribe"] = ("sleep", 4.0, {"result": {}})
             channel = ("gdown:" if failure == "down" else "gsp:") + "f-" + uid()
             sub, srec = new_sub(client, channel)
             await sub.subscribe()

@@ -28,6 +28,9 @@ final class HTTPProxyBackend: Sendable {
         c.timeout = HTTPClient.Configuration.Timeout(connect: timeout)
         c.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.maxConnections)
+        // A backend that refuses connections fails the call at once (as Centrifugo's does), instead of each call
+        // waiting out its timeout while the pool retries.
+        c.connectionPool.retryConnectionEstablishment = false
         c.redirectConfiguration = .disallow
         // NIO's shared group, not the clients' loops: proxy I/O never runs where connections are served.
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
