@@ -73,7 +73,7 @@ def main() -> None:
         "rpc": {
             "proxy": {"endpoint": http.url("rpc")},
             "without_namespace": {"proxy_enabled": True},
-            "namespaces": [{"name": "g", "proxy_enabled": True, "proxy_name": "grpc"}],
+            "namespaces": [{"name": "grpc", "proxy_enabled": True, "proxy_name": "grpc"}],
             "ping": {"enabled": True},
         },
         "proxies": [{"name": "grpc", "endpoint": grpc.endpoint}],
@@ -83,7 +83,7 @@ def main() -> None:
         print(f"{args.clients} clients x {args.calls} sequential RPCs per mode, {args.rounds} rounds, alternating")
         print(f"{'mode':<22}{'calls/s':>10}{'broker CPU µs/call':>22}")
         for r in range(args.rounds):
-            for label, method in [("rpc.ping (no proxy)", "ping"), ("HTTP proxy", "work"), ("gRPC proxy", "g:work")]:
+            for label, method in [("rpc.ping (no proxy)", "ping"), ("HTTP proxy", "work"), ("gRPC proxy", "grpc:work")]:
                 rate, cpu = asyncio.run(run_mode(broker, method, args.clients, args.calls))
                 print(f"{label:<22}{rate:>10.0f}{cpu:>22.1f}   (round {r + 1})")
     finally:

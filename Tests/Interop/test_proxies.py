@@ -39,9 +39,6 @@ def proxy_config(backend: HTTPProxyBackend) -> dict:
         base_config(),
         {
             "client": {
-                # Frequent pings: a connection whose command waits on a stalled proxy must still answer them.
-                "ping_interval": "1s",
-                "pong_timeout": "900ms",
                 "proxy": {
                     "connect": {
                         "enabled": True,
@@ -327,9 +324,12 @@ def test_publish_proxy_rewrites_data_and_errors(pbroker, backend):
     run(main())
 
 
-def test_connection_answers_pings_while_a_proxy_call_waits(pbroker, backend):
+def test_connection_answers_pings_while_a_proxy_call_waits(backend):
     """Pings every second, pong within 900 ms: a command held by a stalled backend must not hold the pongs too
     (that would close the connection with 3012)."""
+    pbroker = Broker(
+        deep_merge(proxy_config(backend), {"client": {"ping_interval": "1s", "pong_timeout": "900ms"}}), name="proxy-pings"
+    ).start()
 
     async def main():
         gate = threading.Event()
@@ -350,7 +350,10 @@ def test_connection_answers_pings_while_a_proxy_call_waits(pbroker, backend):
         finally:
             gate.set()
 
-    run(main())
+    try:
+        run(main())
+    finally:
+        pbroker.stop()
 
 
 @pytest.mark.parametrize(
@@ -459,14 +462,15 @@ def test_refresh_proxy_renews_then_expires_server_side(pbroker, backend):
     async def main():
         user = "r-" + uid()
         backend.responses["connect"] = lambda body: {"result": {"user": user, "expire_at": int(time.time()) + 1, "meta": {"m": 1}}}
+        # Set before connecting: the first refresh may come within the connect's own second.
+        backend.responses["refresh"] = lambda body: {"result": {"expire_at": int(time.time()) + 1}}
+        before = len(backend.calls("refresh"))
         async with raw_clients() as open_ws:
             ws = await open_ws(pbroker.ws_url)
             await ws.send({"id": 1, "connect": {}})
             reply = await ws.reply(1)
             # With a refresh proxy the client is not asked to refresh.
             assert "expires" not in reply["connect"], reply
-            before = len(backend.calls("refresh"))
-            backend.responses["refresh"] = lambda body: {"result": {"expire_at": int(time.time()) + 1}}
             req = await backend.await_request("refresh", count=before + 1)
             assert req["user"] == user and req["meta"] == {"m": 1} and req["transport"] == "websocket"
             backend.responses["refresh"] = {"result": {"expired": True}}

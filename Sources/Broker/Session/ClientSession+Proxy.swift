@@ -63,18 +63,10 @@ extension ClientSession {
         r.channel = resolved.channel
         r.token = request.token
         r.data = request.data
-        let logger = node.logger
-        let call = r
-        perform({ await proxy.call(call, logger: logger, .subscribe) }) { result in
-            switch result {
-            case .success(.success(.result(let answer))):
-                let decision = self.node.clientRules.subscribe(
-                    with: answer ?? SubscribeProxyResult(), resolved, request: request, user: self.user, now: self.now)
-                self.subscribe(id: id, decided: decision)
-            case .success(.success(.error(let error))): self.replyError(id, error)
-            case .success(.success(.disconnect(let disconnect))): self.close(disconnect)
-            case .success(.failure), .failure: self.replyError(id, .internalError)
-            }
+        ask(proxy, r, .subscribe, for: id) { answer in
+            let decision = self.node.clientRules.subscribe(
+                with: answer ?? SubscribeProxyResult(), resolved, request: request, user: self.user, now: self.now)
+            self.subscribe(id: id, decided: decision)
         }
     }
 
@@ -86,20 +78,12 @@ extension ClientSession {
         var r = proxyRequest(proxy)
         r.channel = resolved.channel
         r.data = data
-        let logger = node.logger
-        let call = r
-        perform({ await proxy.call(call, logger: logger, .publish) }) { result in
-            switch result {
-            case .success(.success(.result(let answer))):
-                let a = answer ?? PublishProxyResult()
-                let decided = self.node.clientRules.publication(
-                    resolved, data: a.data ?? data, info: self.publisherInfo(resolved.channel), tags: a.tags,
-                    skipHistory: a.skipHistory, idempotencyKey: a.idempotencyKey)
-                self.publish(id: id, channel: resolved.channel, decided)
-            case .success(.success(.error(let error))): self.replyError(id, error)
-            case .success(.success(.disconnect(let disconnect))): self.close(disconnect)
-            case .success(.failure), .failure: self.replyError(id, .internalError)
-            }
+        ask(proxy, r, .publish, for: id) { answer in
+            let a = answer ?? PublishProxyResult()
+            let decided = self.node.clientRules.publication(
+                resolved, data: a.data ?? data, info: self.publisherInfo(resolved.channel), tags: a.tags,
+                skipHistory: a.skipHistory, idempotencyKey: a.idempotencyKey)
+            self.publish(id: id, channel: resolved.channel, decided)
         }
     }
 
@@ -122,11 +106,18 @@ extension ClientSession {
         var r = proxyRequest(proxy)
         r.method = request.method
         r.data = request.data
+        ask(proxy, r, .rpc, for: id) { answer in self.reply(Reply(id: id, body: .rpc(answer?.data))) }
+    }
+
+    /// Calls a proxy for command `id` and hands its `result` to `onResult`; its `error` is that error reply, its
+    /// `disconnect` that disconnect, and no answer (the backend failed) the temporary internal error.
+    private func ask<R: Sendable>(
+        _ proxy: ProxyEndpoint, _ request: ProxyRequest, _ kind: ProxyCall<R>, for id: UInt32, onResult: @escaping (R?) -> Void
+    ) {
         let logger = node.logger
-        let call = r
-        perform({ await proxy.call(call, logger: logger, .rpc) }) { result in
+        perform({ await proxy.call(request, logger: logger, kind) }) { result in
             switch result {
-            case .success(.success(.result(let answer))): self.reply(Reply(id: id, body: .rpc(answer?.data)))
+            case .success(.success(.result(let answer))): onResult(answer)
             case .success(.success(.error(let error))): self.replyError(id, error)
             case .success(.success(.disconnect(let disconnect))): self.close(disconnect)
             case .success(.failure), .failure: self.replyError(id, .internalError)
