@@ -68,15 +68,27 @@ public final class ProxyGRPCSubscribeStream: Sendable {
     public func ready(
         onPublication: @escaping @Sendable (Publication) -> Void, onEnd: @escaping @Sendable ((any Error)?) -> Void
     ) {
-        let (held, ended, endError) = shared.state.withLock { s -> ([Publication], Bool, (any Error)?) in
-            s.ready = true
+        shared.state.withLock { s in
             s.onPublication = onPublication
             s.onEnd = onEnd
-            defer { s.held = [] }
-            return (s.held, s.ended, s.endError)
         }
-        for p in held { onPublication(p) }
-        if ended { onEnd(endError) }
+        // Held publications first, in order: ones that arrive meanwhile are held too and taken on the next pass,
+        // so nothing overtakes them.
+        while true {
+            let (held, done, ended, endError) = shared.state.withLock { s -> ([Publication], Bool, Bool, (any Error)?) in
+                if s.held.isEmpty {
+                    s.ready = true
+                    return ([], true, s.ended, s.endError)
+                }
+                defer { s.held = [] }
+                return (s.held, false, false, nil)
+            }
+            for p in held { onPublication(p) }
+            if done {
+                if ended { onEnd(endError) }
+                return
+            }
+        }
     }
 
     /// Bidirectional streams: a client's publication, into the stream. False when the stream is unidirectional
