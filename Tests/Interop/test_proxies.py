@@ -91,6 +91,18 @@ def pbroker(backend):
     b.stop()
 
 
+async def watcher(make, broker, channel: str):
+    """Another client (with a token, no proxy involved) subscribed to `channel`: its Recorder, to see that it keeps
+    receiving while a proxy fails or stalls."""
+    other, rec = make(broker.ws_url, token=make_token("o-" + uid(), secret=broker.secret))
+    await other.connect()
+    await rec.wait("connected")
+    sub, srec = new_sub(other, channel)
+    await sub.subscribe()
+    await srec.wait("subscribed")
+    return srec
+
+
 def user_answer(user: str, **extra):
     return lambda body: {"result": {"user": user, **extra}}
 
@@ -372,12 +384,7 @@ def test_failing_subscribe_proxy_harms_only_its_client(pbroker, backend, failure
     async def main():
         watch = "chat:watch-" + uid()
         async with sdk_clients() as make:
-            other, orec = make(pbroker.ws_url, token=make_token("o-" + uid(), secret=pbroker.secret))
-            await other.connect()
-            await orec.wait("connected")
-            osub, osrec = new_sub(other, watch)
-            await osub.subscribe()
-            await osrec.wait("subscribed")
+            osrec = await watcher(make, pbroker, watch)
 
             client, rec, _, _ = await proxied_client(make, pbroker, backend)
             if failure != "down":
@@ -401,12 +408,7 @@ def test_stalled_proxy_blocks_nothing_but_its_own_call(pbroker, backend):
         watch = "chat:watch-" + uid()
         try:
             async with sdk_clients() as make:
-                other, orec = make(pbroker.ws_url, token=make_token("o-" + uid(), secret=pbroker.secret))
-                await other.connect()
-                await orec.wait("connected")
-                osub, osrec = new_sub(other, watch)
-                await osub.subscribe()
-                await osrec.wait("subscribed")
+                osrec = await watcher(make, pbroker, watch)
 
                 client, rec, _, _ = await proxied_client(make, pbroker, backend)
                 own = "pp:own-" + uid()

@@ -13,8 +13,9 @@ import json
 import pytest
 from centrifuge import ReplyError
 
-from conftest import NAMESPACES, Broker, base_config, deep_merge, make_token, new_sub, raw_clients, run, sdk_clients, uid
+from conftest import NAMESPACES, Broker, base_config, deep_merge, new_sub, raw_clients, run, sdk_clients, uid
 from proxy_grpc_backend import GRPCProxyBackend
+from test_proxies import watcher
 
 
 def b64json(value) -> str:
@@ -162,12 +163,7 @@ def test_grpc_failures_give_that_client_error_100(gbroker, gbackend, failure):
         gbackend.responses["Connect"] = {"result": {"user": "g-" + uid()}}
         watch = "chat:gw-" + uid()
         async with sdk_clients() as make:
-            other, orec = make(gbroker.ws_url, token=make_token("o-" + uid(), secret=gbroker.secret))
-            await other.connect()
-            await orec.wait("connected")
-            osub, osrec = new_sub(other, watch)
-            await osub.subscribe()
-            await osrec.wait("subscribed")
+            osrec = await watcher(make, gbroker, watch)
 
             client, rec = make(gbroker.ws_url)
             await client.connect()

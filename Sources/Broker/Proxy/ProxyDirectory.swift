@@ -64,13 +64,8 @@ final class ProxyEndpoint: Sendable {
     /// `status_to_code_transforms` entry maps, a body that is not an answer) is logged with the proxy's name and
     /// counted; the caller turns it into the temporary internal error for its one client.
     func call<R: Sendable>(_ request: ProxyRequest, logger: Logger, _ kind: ProxyCall<R>) async -> Result<ProxyAnswer<R>, ProxyCallError> {
-        inflight.increment()
-        let started = ContinuousClock.now
-        defer {
-            inflight.decrement()
-            let elapsed = ContinuousClock.now - started
-            duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-        }
+        let finish = started()
+        defer { finish() }
         do {
             switch backend {
             case .grpc(let grpc):
@@ -103,17 +98,23 @@ final class ProxyEndpoint: Sendable {
         guard case .grpc(let grpc) = backend else {
             return .failure(ProxyCallError(description: "the subscribe stream proxy needs a grpc:// endpoint"))
         }
-        inflight.increment()
-        let started = ContinuousClock.now
-        defer {
-            inflight.decrement()
-            let elapsed = ContinuousClock.now - started
-            duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-        }
+        let finish = started()
+        defer { finish() }
         do {
             return .success(try await grpc.openStream(request, bidirectional: bidirectional))
         } catch {
             return failed(error, request: request, logger: logger)
+        }
+    }
+
+    /// Counts a call in flight and returns what ends it: the in-flight count back down, its duration recorded.
+    private func started() -> () -> Void {
+        inflight.increment()
+        let start = ContinuousClock.now
+        return { [inflight, duration] in
+            inflight.decrement()
+            let elapsed = ContinuousClock.now - start
+            duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         }
     }
 

@@ -55,14 +55,7 @@ extension ClientSession {
     // MARK: Subscribe, publish, RPC
 
     func subscribeThroughProxy(id: UInt32, resolved: ResolvedChannel, request: SubscribeRequest, proxyName: String) {
-        guard let proxy = node.proxies.endpoint(.subscribe, named: proxyName) else {
-            replyError(id, .notAvailable)
-            return
-        }
-        var r = proxyRequest(proxy)
-        r.channel = resolved.channel
-        r.token = request.token
-        r.data = request.data
+        guard let (proxy, r) = subscribeRequest(.subscribe, proxyName, resolved, request, for: id) else { return }
         ask(proxy, r, .subscribe, for: id) { answer in
             let decision = self.node.clientRules.subscribe(
                 with: answer ?? SubscribeProxyResult(), resolved, request: request, user: self.user, now: self.now)
@@ -107,6 +100,22 @@ extension ClientSession {
         r.method = request.method
         r.data = request.data
         ask(proxy, r, .rpc, for: id) { answer in self.reply(Reply(id: id, body: .rpc(answer?.data))) }
+    }
+
+    /// The subscribe (or subscribe stream) proxy `name` and what to ask it; nil, with error 108 sent, when there is
+    /// no such proxy.
+    func subscribeRequest(
+        _ kind: ProxyKind, _ name: String, _ resolved: ResolvedChannel, _ request: SubscribeRequest, for id: UInt32
+    ) -> (ProxyEndpoint, ProxyRequest)? {
+        guard let proxy = node.proxies.endpoint(kind, named: name) else {
+            replyError(id, .notAvailable)
+            return nil
+        }
+        var r = proxyRequest(proxy)
+        r.channel = resolved.channel
+        r.token = request.token
+        r.data = request.data
+        return (proxy, r)
     }
 
     /// Calls a proxy for command `id` and hands its `result` to `onResult`; its `error` is that error reply, its

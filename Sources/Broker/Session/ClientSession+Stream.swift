@@ -8,15 +8,7 @@ extension ClientSession {
     func subscribeThroughStream(
         id: UInt32, resolved: ResolvedChannel, request: SubscribeRequest, proxyName: String, bidirectional: Bool
     ) {
-        guard let proxy = node.proxies.endpoint(.subscribeStream, named: proxyName) else {
-            replyError(id, .notAvailable)
-            return
-        }
-        var r = proxyRequest(proxy)
-        r.channel = resolved.channel
-        r.token = request.token
-        r.data = request.data
-        let call = r
+        guard let (proxy, call) = subscribeRequest(.subscribeStream, proxyName, resolved, request, for: id) else { return }
         let logger = node.logger
         perform({ await proxy.openStream(call, bidirectional: bidirectional, logger: logger) }) { result in
             switch result {
