@@ -18,11 +18,8 @@ import requests
 from cent import Client as CentClient
 from cent import PublishRequest
 
+from test_redis_tls import _openssl as openssl
 from conftest import BROKER_BIN, Broker, base_config, deep_merge, free_port, make_token, new_sub, run, sdk_clients, uid
-
-
-def openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
 def server_pair(d: Path, name: str, serial: str) -> None:

@@ -56,9 +56,11 @@ final class GRPCProxyBackend: Sendable {
         m.version = r.version ?? ""
         m.channels = r.channels
         let response = try await call { () async throws(ProxyGRPCError) in try await client.connect(m, metadata: metadata(r), timeout: timeout) }
-        if let refusal: ProxyAnswer<ConnectProxyResult> = Self.refusal(response) { return refusal }
-        guard response.hasResult else { return .result(nil) }
-        let result = response.result
+        return try Self.answer(response, Self.connectResult)
+    }
+
+    /// The connect result in the shape of a connection token's claims.
+    private static func connectResult(_ result: Centrifugal_Centrifugo_Proxy_ConnectResult) throws(ProxyCallError) -> ConnectProxyResult {
         var claims = ConnectionClaims()
         claims.user = result.user
         claims.expireAt = result.expireAt
@@ -81,7 +83,7 @@ final class GRPCProxyBackend: Sendable {
             claims.subs.append(ts)
         }
         claims.meta = result.meta.isEmpty ? nil : Array(result.meta)
-        return .result(ConnectProxyResult(claims: claims, data: try Self.payload(result.data, result.b64Data)))
+        return ConnectProxyResult(claims: claims, data: try Self.payload(result.data, result.b64Data))
     }
 
     func refresh(_ r: ProxyRequest) async throws(ProxyCallError) -> ProxyAnswer<RefreshProxyResult> {
@@ -90,13 +92,11 @@ final class GRPCProxyBackend: Sendable {
         m.user = r.user ?? ""
         if let meta = r.meta { m.meta = Data(meta) }
         let response = try await call { () async throws(ProxyGRPCError) in try await client.refresh(m, metadata: metadata(r), timeout: timeout) }
-        if let refusal: ProxyAnswer<RefreshProxyResult> = Self.refusal(response) { return refusal }
-        guard response.hasResult else { return .result(nil) }
-        let result = response.result
-        return .result(
+        return try Self.answer(response) { result throws(ProxyCallError) in
             RefreshProxyResult(
                 expired: result.expired, expireAt: result.expireAt, info: try Self.payload(result.info, result.b64Info),
-                meta: result.meta.isEmpty ? nil : Array(result.meta)))
+                meta: result.meta.isEmpty ? nil : Array(result.meta))
+        }
     }
 
     func subRefresh(_ r: ProxyRequest) async throws(ProxyCallError) -> ProxyAnswer<RefreshProxyResult> {
@@ -106,11 +106,9 @@ final class GRPCProxyBackend: Sendable {
         m.channel = r.channel ?? ""
         if let meta = r.meta { m.meta = Data(meta) }
         let response = try await call { () async throws(ProxyGRPCError) in try await client.subRefresh(m, metadata: metadata(r), timeout: timeout) }
-        if let refusal: ProxyAnswer<RefreshProxyResult> = Self.refusal(response) { return refusal }
-        guard response.hasResult else { return .result(nil) }
-        let result = response.result
-        return .result(
-            RefreshProxyResult(expired: result.expired, expireAt: result.expireAt, info: try Self.payload(result.info, result.b64Info)))
+        return try Self.answer(response) { result throws(ProxyCallError) in
+            RefreshProxyResult(expired: result.expired, expireAt: result.expireAt, info: try Self.payload(result.info, result.b64Info))
+        }
     }
 
     func subscribe(_ r: ProxyRequest) async throws(ProxyCallError) -> ProxyAnswer<SubscribeProxyResult> {
@@ -155,14 +153,12 @@ final class GRPCProxyBackend: Sendable {
     private static func subscribeAnswer(
         _ response: Centrifugal_Centrifugo_Proxy_SubscribeResponse
     ) throws(ProxyCallError) -> ProxyAnswer<SubscribeProxyResult> {
-        if let refusal: ProxyAnswer<SubscribeProxyResult> = Self.refusal(response) { return refusal }
-        guard response.hasResult else { return .result(nil) }
-        let result = response.result
-        return .result(
+        return try Self.answer(response) { result throws(ProxyCallError) in
             SubscribeProxyResult(
                 expireAt: result.expireAt, info: try Self.payload(result.info, result.b64Info),
                 data: try Self.payload(result.data, result.b64Data),
-                override: result.hasOverride ? Self.override(result.override) : SubscriptionOverride()))
+                override: result.hasOverride ? Self.override(result.override) : SubscriptionOverride())
+        }
     }
 
     func publish(_ r: ProxyRequest) async throws(ProxyCallError) -> ProxyAnswer<PublishProxyResult> {
@@ -173,13 +169,11 @@ final class GRPCProxyBackend: Sendable {
         if let meta = r.meta { m.meta = Data(meta) }
         setData(r.data, bytes: &m.data, b64: &m.b64Data)
         let response = try await call { () async throws(ProxyGRPCError) in try await client.publish(m, metadata: metadata(r), timeout: timeout) }
-        if let refusal: ProxyAnswer<PublishProxyResult> = Self.refusal(response) { return refusal }
-        guard response.hasResult else { return .result(nil) }
-        let result = response.result
-        return .result(
+        return try Self.answer(response) { result throws(ProxyCallError) in
             PublishProxyResult(
                 data: try Self.payload(result.data, result.b64Data), skipHistory: result.skipHistory, tags: result.tags,
-                idempotencyKey: result.idempotencyKey))
+                idempotencyKey: result.idempotencyKey)
+        }
     }
 
     func rpc(_ r: ProxyRequest) async throws(ProxyCallError) -> ProxyAnswer<RPCProxyResult> {
@@ -190,9 +184,9 @@ final class GRPCProxyBackend: Sendable {
         if let meta = r.meta { m.meta = Data(meta) }
         setData(r.data, bytes: &m.data, b64: &m.b64Data)
         let response = try await call { () async throws(ProxyGRPCError) in try await client.rpc(m, metadata: metadata(r), timeout: timeout) }
-        if let refusal: ProxyAnswer<RPCProxyResult> = Self.refusal(response) { return refusal }
-        guard response.hasResult else { return .result(nil) }
-        return .result(RPCProxyResult(data: try Self.payload(response.result.data, response.result.b64Data)))
+        return try Self.answer(response) { result throws(ProxyCallError) in
+            RPCProxyResult(data: try Self.payload(result.data, result.b64Data))
+        }
     }
 
     // MARK: Shared pieces
@@ -221,8 +215,10 @@ final class GRPCProxyBackend: Sendable {
         }
     }
 
-    /// The response's disconnect or error, which win over its result.
-    private static func refusal<R>(_ response: some ProxyResponseMessage) -> ProxyAnswer<R>? {
+    /// A response as an answer: its disconnect, else its error, else its result read by `read` (nil when absent).
+    private static func answer<M: ProxyResponseMessage, R>(
+        _ response: M, _ read: (M.ResultMessage) throws(ProxyCallError) -> R
+    ) throws(ProxyCallError) -> ProxyAnswer<R> {
         if response.hasDisconnect {
             return .disconnect(Disconnect(code: UInt16(clamping: response.disconnect.code), reason: response.disconnect.reason))
         }
@@ -230,7 +226,8 @@ final class GRPCProxyBackend: Sendable {
             let e = response.error
             return .error(ClientError(code: e.code, message: e.message, temporary: e.temporary))
         }
-        return nil
+        guard response.hasResult else { return .result(nil) }
+        return .result(try read(response.result))
     }
 
     /// What every request says about the connection.
