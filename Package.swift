@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", exact: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
     ],
     targets: [
         // Wire types and codecs of Centrifugo's client protocol and server API. Pure: no I/O, no clocks.
@@ -69,6 +71,7 @@ let package = Package(
             dependencies: [
                 "BrokerProtocol",
                 "BrokerProxyGRPC",
+                "BrokerAPIGRPC",
                 "CHiredis",
                 "SecretPolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -87,6 +90,12 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
             ],
             path: "Sources/Broker",
             swiftSettings: strict
@@ -103,6 +112,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/ProxyGRPC",
+            exclude: ["Proto"],
+            swiftSettings: strict
+        ),
+        // Centrifugo's `CentrifugoApi` gRPC service (the server API over gRPC): messages and service
+        // stubs generated once from Proto/api.proto (see its header). The service itself is in Broker.
+        .target(
+            name: "BrokerAPIGRPC",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "Sources/APIGRPC",
             exclude: ["Proto"],
             swiftSettings: strict
         ),
@@ -147,6 +169,7 @@ let package = Package(
             name: "BrokerTests",
             dependencies: [
                 "Broker",
+                "BrokerAPIGRPC",
                 "BrokerProtocol",
                 "CHiredis",
                 "SecretPolicy",

@@ -60,11 +60,11 @@ private func inertKeys(_ keys: [UnsupportedKey]) -> [String] {
 
 /// Every refused key of the whole config (channel options listed once, relative, in `refusedChannelOptions`).
 private let refusedConfigKeys: Set<String> = [
-    "broker.enabled", "presence_manager.enabled", "controller.enabled", "consumers", "pid_file", "grpc_api.enabled",
+    "broker.enabled", "presence_manager.enabled", "controller.enabled", "consumers", "pid_file",
     "http_server.tls_autocert.enabled", "http_server.http3.enabled", "http_server.h2c_external",
     "client.channel_position_max_time_lag", "client.connection_rate_limit", "client.user_id_http_header", "channel.proxy.map_publish.endpoint", "channel.proxy.map_remove.endpoint",
     "channel.proxy.shared_poll_refresh.endpoint",
-    "websocket.compression", "uni_websocket.compression", "uni_websocket.disable_closing_handshake",
+    "uni_websocket.disable_closing_handshake",
     "sse.enabled", "http_stream.enabled", "webtransport.enabled", "uni_grpc.enabled",
     "engine.redis.client_name", "engine.redis.cluster_address", "engine.redis.sentinel_address",
     "engine.redis.history_use_lists", "engine.redis.presence_hash_field_ttl", "engine.redis.presence_user_mapping",
@@ -81,19 +81,17 @@ private let refusedChannelOptions: Set<String> = [
 
 private let inertConfigKeys: Set<String> = [
     "broker", "presence_manager", "controller", "map_broker", "shared_poll", "usage_stats",
-    "enable_unreleased_features", "grpc_api",
+    "enable_unreleased_features",
     "http_server.tls_autocert", "http_server.http3",
+    "grpc_api.tls.server_ca_pem", "grpc_api.tls.server_name", "grpc_api.tls.insecure_skip_verify",
     "http_server.tls.server_ca_pem", "http_server.tls.server_name", "http_server.tls.insecure_skip_verify",
     "http_server.internal_tls.server_ca_pem", "http_server.internal_tls.server_name",
     "http_server.internal_tls.insecure_skip_verify",
     "client.concurrency", "client.token.insecure_skip_jwks_endpoint_safety_check",
     "client.subscription_token.insecure_skip_jwks_endpoint_safety_check",
     "channel.proxy.map_publish", "channel.proxy.map_remove", "channel.proxy.shared_poll_refresh",
-    "websocket.compression_min_size", "websocket.compression_level", "websocket.decompressed_message_size_limit",
     "websocket.read_buffer_size", "websocket.write_buffer_size", "websocket.use_write_buffer_pool",
-    "uni_websocket.compression_min_size", "uni_websocket.compression_level",
-    "uni_websocket.decompressed_message_size_limit", "uni_websocket.read_buffer_size",
-    "uni_websocket.write_buffer_size", "uni_websocket.use_write_buffer_pool",
+    "uni_websocket.read_buffer_size", "uni_websocket.write_buffer_size", "uni_websocket.use_write_buffer_pool",
     "sse", "http_stream", "emulation", "webtransport", "uni_grpc",
     "engine.redis.sentinel_user", "engine.redis.sentinel_password", "engine.redis.sentinel_master_name",
     "engine.redis.sentinel_client_name", "engine.redis.sentinel_tls", "engine.redis.tls.client_ca_pem",
@@ -102,6 +100,11 @@ private let inertConfigKeys: Set<String> = [
 ]
 
 private let inertChannelOptions: Set<String> = ["map", "shared_poll"]
+
+private let proxyClientCAKeys: [String] = [
+    "client.proxy.connect", "client.proxy.refresh", "channel.proxy.subscribe", "channel.proxy.publish",
+    "channel.proxy.sub_refresh", "channel.proxy.subscribe_stream", "rpc.proxy",
+].flatMap { [$0 + ".http.tls.client_ca_pem", $0 + ".grpc.tls.client_ca_pem"] }
 
 /// What the schema accepted silently before (each covering its subtree), and the keys it mapped but ignored.
 private let formerlyAcceptedConfigPaths: [String] = [
@@ -126,7 +129,7 @@ private let formerlyAcceptedConfigPaths: [String] = [
     "engine.redis.tls.client_ca_pem",
     "prometheus.instrument_http_handlers", "prometheus.recovered_publications_histogram", "prometheus.native_histograms",
     "admin.web_path", "admin.web_proxy_address", "node.info_metrics_aggregate_interval",
-    // Mapped to config fields that nothing read:
+    // Mapped to a config field that nothing read (now honoured: permessage-deflate):
     "websocket.compression",
 ]
 
@@ -142,8 +145,6 @@ private let formerlyAcceptedChannelOptions: [String] = [
 /// Refusals with the advice the message must carry.
 private let refusalCases: [(json: String, key: String, message: String)] = [
     (#"{"http_server":{"tls_autocert":{"enabled":true}}}"#, "http_server.tls_autocert.enabled", "terminate TLS"),
-    (#"{"grpc_api":{"enabled":true,"port":10000}}"#, "grpc_api.enabled",
-     "gRPC server API is not supported by this broker yet: use the HTTP API (POST /api/<method>)"),
     (#"{"channel":{"namespaces":[{"name":"m1","subscription_type":"map"}]}}"#,
      "channel.namespaces[0].subscription_type", "map and shared_poll subscriptions are not supported"),
     (#"{"consumers":[{"name":"c","enabled":true,"type":"kafka"}]}"#, "consumers", "POST /api/publish"),
@@ -154,9 +155,6 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
     (#"{"engine":{"redis":{"cluster_address":["127.0.0.1:7000"]}}}"#, "engine.redis.cluster_address",
      "Redis Cluster is not supported"),
     (#"{"engine":{"redis":{"replica_client":{"enabled":true}}}}"#, "engine.redis.replica_client.enabled", "replicas"),
-    (#"{"websocket":{"compression":true}}"#, "websocket.compression",
-     "WebSocket compression (permessage-deflate) is not supported by this broker yet"),
-    (#"{"uni_websocket":{"compression":true}}"#, "uni_websocket.compression", "permessage-deflate"),
     (#"{"sse":{"enabled":true}}"#, "sse.enabled", "bidirectional SSE transport is not supported"),
     (#"{"http_stream":{"enabled":true}}"#, "http_stream.enabled", "bidirectional HTTP-streaming transport"),
     (#"{"client":{"channel_position_max_time_lag":"10s"}}"#, "client.channel_position_max_time_lag", "lag limit"),
@@ -216,7 +214,7 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
     @Test func everySwitchedOffSectionLoads() throws {
         let refused = Set(refusedKeys(UnsupportedKeys.config).map(\.path))
         let sections = inertKeys(UnsupportedKeys.config).filter { refused.contains($0 + ".enabled") }
-        #expect(sections.count == 16)
+        #expect(sections.count == 15)
         for section in sections {
             let body = JSONValue.object(JSONObject([("enabled", .bool(false)), ("port", .number("10000"))]))
             let config = try parse(document(section, body))
@@ -244,10 +242,8 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
         let cases: [(env: [String: String], key: String, path: String)] = [
             (["CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED": "true"], "CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED",
              "http_server.tls_autocert.enabled"),
-            (["CENTRIFUGO_GRPC_API_ENABLED": "1"], "CENTRIFUGO_GRPC_API_ENABLED", "grpc_api.enabled"),
             (["CENTRIFUGO_ENGINE_REDIS_SENTINEL_ADDRESS": "127.0.0.1:26379"],
              "CENTRIFUGO_ENGINE_REDIS_SENTINEL_ADDRESS", "engine.redis.sentinel_address"),
-            (["CENTRIFUGO_WEBSOCKET_COMPRESSION": "true"], "CENTRIFUGO_WEBSOCKET_COMPRESSION", "websocket.compression"),
             (["CENTRIFUGO_CHANNEL_NAMESPACES": "chat", "CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_SUBSCRIPTION_TYPE": "map"],
              "CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_SUBSCRIPTION_TYPE", "subscription_type"),
         ]
@@ -299,7 +295,8 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
             .symmetricDifference(refusedConfigKeys.union(refusedChannelOptions.map { "channel.without_namespace." + $0 }))
             == [])
         #expect(Set(inertKeys(UnsupportedKeys.config))
-            .symmetricDifference(inertConfigKeys.union(inertChannelOptions.map { "channel.without_namespace." + $0 }))
+            .symmetricDifference(
+                inertConfigKeys.union(inertChannelOptions.map { "channel.without_namespace." + $0 }).union(proxyClientCAKeys))
             == [])
         #expect(Set(refusedKeys(UnsupportedKeys.channelOptions).map(\.path)).symmetricDifference(refusedChannelOptions) == [])
         #expect(Set(inertKeys(UnsupportedKeys.channelOptions)).symmetricDifference(inertChannelOptions) == [])
@@ -338,8 +335,7 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
             + formerlyAcceptedChannelOptions.map { "channel.without_namespace." + $0 }
                 .filter { !covered($0, by: UnsupportedKeys.config) }
         #expect(uncovered == [])
-        // What the broker mapped but never read is now refused.
-        let refused = Set(refusedKeys(UnsupportedKeys.config).map(\.path))
-        #expect(refused.contains("websocket.compression"))
+        // What the broker mapped but never read is now honoured.
+        #expect(implemented.contains("websocket.compression") && implemented.contains("uni_websocket.compression"))
     }
 }

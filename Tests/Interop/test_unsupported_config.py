@@ -19,15 +19,15 @@ def test_checkconfig_and_serve_refuse_unsupported_keys(tmp_path):
     assert p.returncode == 1, (p.returncode, out)
     assert "http_server.tls_autocert.enabled" in out and "not supported by this broker" in out, out
 
-    grpc = _write(tmp_path, deep_merge(base_config(), {"grpc_api": {"enabled": True}}))
-    p = subprocess.run([BROKER_BIN, "serve", "--config", str(grpc), "--port", str(free_port())],
+    sse = _write(tmp_path, deep_merge(base_config(), {"sse": {"enabled": True}}))
+    p = subprocess.run([BROKER_BIN, "serve", "--config", str(sse), "--port", str(free_port())],
                        capture_output=True, text=True, timeout=30)
     out = p.stdout + p.stderr
     assert p.returncode == 1, (p.returncode, out)
-    assert "grpc_api.enabled" in out and "use the HTTP API" in out, out
+    assert "sse.enabled" in out and "use WebSocket" in out, out
 
     # The same sections switched off, as a Centrifugo config carries them, are fine.
-    off = _write(tmp_path, deep_merge(base_config(), {"grpc_api": {"enabled": False, "port": 10000},
+    off = _write(tmp_path, deep_merge(base_config(), {"sse": {"enabled": False, "handler_prefix": "/x"},
                                                       "http_server": {"tls_autocert": {"enabled": False}}}))
     p = subprocess.run([BROKER_BIN, "checkconfig", "-c", str(off)], capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)

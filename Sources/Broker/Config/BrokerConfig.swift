@@ -9,6 +9,7 @@ public struct BrokerConfig: Sendable, Equatable {
     public var client = ClientConfig()
     public var channel = ChannelConfig()
     public var httpAPI = HTTPAPIConfig()
+    public var grpcAPI = GRPCAPIConfig()
     public var websocket = WebSocketConfig()
     public var uniWebSocket = UniWebSocketConfig()
     public var uniSSE = UniHTTPStreamConfig(handlerPrefix: "/connection/uni_sse")
@@ -223,8 +224,17 @@ public struct HTTPAPIConfig: Sendable, Equatable {
 public struct WebSocketConfig: Sendable, Equatable {
     public var disabled = false
     public var handlerPrefix: String = "/connection/websocket"
+    /// Largest client message as received (compressed bytes, with permessage-deflate).
     public var messageSizeLimit: Int = 65536
     public var writeTimeout: Duration = .milliseconds(1000)
+    /// permessage-deflate offered to clients (see `WebSocketDeflate`).
+    public var compression = false
+    /// zlib level: -2 Huffman only, -1 zlib's default, 0 stored, 1 fastest … 9 best.
+    public var compressionLevel = 1
+    /// Messages of at most this many bytes go out uncompressed (0: all are compressed).
+    public var compressionMinSize = 0
+    /// Largest client message once inflated; 0: 10 × `messageSizeLimit`.
+    public var decompressedMessageSizeLimit = 0
     public init() {}
 }
 

@@ -87,16 +87,31 @@ enum BrokerConfigSchema {
             .value("http_api.insecure", \.httpAPI.insecure, .bool),
             .value("http_api.error_mode", \.httpAPI.errorMode, .string),
             .value("http_api.external", \.httpAPI.external, .bool),
+            .value("grpc_api.enabled", \.grpcAPI.enabled, .bool),
+            .value("grpc_api.error_mode", \.grpcAPI.errorMode, .string),
+            .value("grpc_api.address", \.grpcAPI.address, .string),
+            .value("grpc_api.port", \.grpcAPI.port, .int),
+            .value("grpc_api.key", \.grpcAPI.key, .string),
+            .value("grpc_api.max_receive_message_size", \.grpcAPI.maxReceiveMessageSize, .int),
+            .value("grpc_api.reflection", \.grpcAPI.reflection, .bool),
             .value("websocket.disabled", \.websocket.disabled, .bool),
             .value("websocket.handler_prefix", \.websocket.handlerPrefix, .string),
             .value("websocket.message_size_limit", \.websocket.messageSizeLimit, .int),
             .value("websocket.write_timeout", \.websocket.writeTimeout, .duration),
+            .value("websocket.compression", \.websocket.compression, .bool),
+            .value("websocket.compression_level", \.websocket.compressionLevel, .int),
+            .value("websocket.compression_min_size", \.websocket.compressionMinSize, .int),
+            .value("websocket.decompressed_message_size_limit", \.websocket.decompressedMessageSizeLimit, .int),
             .value("uni_websocket.enabled", \.uniWebSocket.enabled, .bool),
             .value("uni_websocket.handler_prefix", \.uniWebSocket.handlerPrefix, .string),
             .value("uni_websocket.message_size_limit", \.uniWebSocket.messageSizeLimit, .int),
             .value("uni_websocket.write_timeout", \.uniWebSocket.writeTimeout, .duration),
             .value("uni_websocket.join_push_messages", \.uniWebSocket.joinPushMessages, .bool),
             .value("uni_websocket.disable_disconnect_push", \.uniWebSocket.disableDisconnectPush, .bool),
+            .value("uni_websocket.compression", \.uniWebSocket.compression, .bool),
+            .value("uni_websocket.compression_level", \.uniWebSocket.compressionLevel, .int),
+            .value("uni_websocket.compression_min_size", \.uniWebSocket.compressionMinSize, .int),
+            .value("uni_websocket.decompressed_message_size_limit", \.uniWebSocket.decompressedMessageSizeLimit, .int),
             .value("uni_sse.enabled", \.uniSSE.enabled, .bool),
             .value("uni_sse.handler_prefix", \.uniSSE.handlerPrefix, .string),
             .value("uni_sse.max_request_body_size", \.uniSSE.maxRequestBodySize, .int),
@@ -134,6 +149,7 @@ enum BrokerConfigSchema {
         s += tlsClientKeys.nested(under: "engine.redis.tls", at: \BrokerConfig.engine.redis.tls)
         s += tlsServerKeys.nested(under: "http_server.tls", at: \BrokerConfig.httpServer.tls)
         s += tlsServerKeys.nested(under: "http_server.internal_tls", at: \BrokerConfig.httpServer.internalTLS)
+        s += tlsServerKeys.nested(under: "grpc_api.tls", at: \BrokerConfig.grpcAPI.tls)
         s += proxySettings
         return s
     }

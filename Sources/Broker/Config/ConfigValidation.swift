@@ -223,13 +223,20 @@ extension ConfigLoader {
     private static func validateEndpoints(_ c: BrokerConfig) throws(ConfigError) {
         try handlerPrefix("http_api.handler_prefix", c.httpAPI.handlerPrefix)
         try oneOf("http_api.error_mode", c.httpAPI.errorMode, errorModes)
+        try oneOf("grpc_api.error_mode", c.grpcAPI.errorMode, errorModes)
+        if c.grpcAPI.enabled {
+            try port("grpc_api.port", c.grpcAPI.port)
+            try nonNegative("grpc_api.max_receive_message_size", c.grpcAPI.maxReceiveMessageSize)
+        }
         try handlerPrefix("websocket.handler_prefix", c.websocket.handlerPrefix)
         try positive("websocket.message_size_limit", c.websocket.messageSizeLimit)
         try nonNegative("websocket.write_timeout", c.websocket.writeTimeout)
+        try compressionLevel("websocket.compression_level", c.websocket.compressionLevel)
         try uniDisconnectTransforms(c.client.connectCodeToUnidirectionalDisconnect.transforms)
         try handlerPrefix("uni_websocket.handler_prefix", c.uniWebSocket.handlerPrefix)
         try positive("uni_websocket.message_size_limit", c.uniWebSocket.messageSizeLimit)
         try nonNegative("uni_websocket.write_timeout", c.uniWebSocket.writeTimeout)
+        try compressionLevel("uni_websocket.compression_level", c.uniWebSocket.compressionLevel)
         try httpResponseTransforms("uni_sse", c.uniSSE.connectCodeToHTTPResponse.transforms)
         try httpResponseTransforms("uni_http_stream", c.uniHTTPStream.connectCodeToHTTPResponse.transforms)
         try handlerPrefix("uni_sse.handler_prefix", c.uniSSE.handlerPrefix)
@@ -338,6 +345,17 @@ extension ConfigLoader {
         guard value.components.attoseconds == 0 else {
             throw ConfigError(
                 key: key, message: "\(formatGoDuration(value)) has sub-second precision (use whole seconds)")
+        }
+    }
+
+    /// Centrifugo takes Go's `compress/flate` levels; it logs a bad one and compresses at its default, the
+    /// broker refuses to start instead (checked whether or not compression is on, so it cannot surprise later).
+    private static func compressionLevel(_ key: String, _ value: Int) throws(ConfigError) {
+        guard WebSocketDeflate.levels.contains(value) else {
+            throw ConfigError(
+                key: key,
+                message: "\(value) is not a zlib compression level (allowed: -2 Huffman coding only, -1 zlib's default, "
+                    + "0 no compression, 1 fastest … 9 best)")
         }
     }
 

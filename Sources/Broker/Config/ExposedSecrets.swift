@@ -65,6 +65,10 @@ public enum ExposedSecrets {
             candidates.append(
                 ("http_api.key", api.key, .key, "the server API", config.listeners(ofInternalFeatureExternal: api.external), false))
         }
+        if let grpc = config.grpcAPIListener {
+            // Centrifugo checks no key when it is empty: an open API, acceptable on loopback only.
+            candidates.append(("grpc_api.key", config.grpcAPI.key, .key, "the gRPC server API", [grpc], false))
+        }
         let admin = config.admin
         if admin.enabled && !admin.insecure {
             let listeners = config.listeners(ofInternalFeatureExternal: admin.external)

@@ -91,7 +91,7 @@ extension BrokerConfigSchema {
     private static var namedProxy: ConfigSchema<NamedProxy> {
         ConfigSchema(
             settings: [.value("name", \NamedProxy.name, .string)] + proxyKeys.nested(under: "", at: \NamedProxy.proxy),
-            inertPaths: [])
+            inertPaths: UnsupportedKeys.proxyTLSInertPaths)
     }
 
     /// A list of objects with a `name` (`channel.namespaces`, `rpc.namespaces`, `proxies`): an array in the file;

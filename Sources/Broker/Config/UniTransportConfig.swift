@@ -9,6 +9,11 @@ public struct UniWebSocketConfig: Sendable, Equatable {
     public var joinPushMessages = false
     /// No disconnect push before the close frame (which carries the same code and reason).
     public var disableDisconnectPush = false
+    /// permessage-deflate, as `websocket.compression*` (see `WebSocketConfig`).
+    public var compression = false
+    public var compressionLevel = 1
+    public var compressionMinSize = 0
+    public var decompressedMessageSizeLimit = 0
     public init() {}
 }
 

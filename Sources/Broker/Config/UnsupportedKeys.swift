@@ -9,7 +9,10 @@
 enum UnsupportedKeys {
     /// Keys of the whole config, by dotted path from the root (channel options under `channel.without_namespace`).
     static let config: [UnsupportedKey] = topLevel + httpServer + client + channel + transports + engine + endpoints
-        + channelOptions.map { $0.moved(under: "channel.without_namespace") }
+        + proxyClientCA + channelOptions.map { $0.moved(under: "channel.without_namespace") }
+
+    /// The TLS keys of a proxy object (the named proxy sections and each `proxies[]` entry) that only a server uses.
+    static let proxyTLSInertPaths = ["http.tls.client_ca_pem", "grpc.tls.client_ca_pem"]
 
     /// Keys of one channel options object: `channel.without_namespace` and each `channel.namespaces[]` entry.
     static let channelOptions: [UnsupportedKey] = [
@@ -48,8 +51,21 @@ enum UnsupportedKeys {
             inert("enable_unreleased_features",
                   "only unlocks unreleased Centrifugo features, each of which is refused on its own key"),
         ]
-        keys += switched("grpc_api", "gRPC server API is not supported by this broker yet: use the HTTP API (POST /api/<method>)")
         return keys
+    }
+
+    /// `client_ca_pem` on a proxy's TLS: the broker is the backend's client there.
+    private static var proxyClientCA: [UnsupportedKey] {
+        let sections = [
+            "client.proxy.connect", "client.proxy.refresh", "channel.proxy.subscribe", "channel.proxy.publish",
+            "channel.proxy.sub_refresh", "channel.proxy.subscribe_stream", "rpc.proxy",
+        ]
+        return sections.flatMap { section in
+            proxyTLSInertPaths.map { path in
+                inert(section + "." + path,
+                      "verifies TLS clients, a server's job; the broker is the proxy backend's client, so the key has no use here")
+            }
+        }
     }
 
     private static var httpServer: [UnsupportedKey] {
@@ -58,7 +74,7 @@ enum UnsupportedKeys {
             "automatic TLS certificates are not supported by this broker yet: give it a certificate with http_server.tls "
                 + "(cert_pem, key_pem; re-read on SIGHUP) or terminate TLS in front of it (Caddy, a load balancer), and "
                 + "remove http_server.tls_autocert")
-        for section in ["http_server.tls", "http_server.internal_tls"] {
+        for section in ["http_server.tls", "http_server.internal_tls", "grpc_api.tls"] {
             let clientSide = "verifies the server a client connects to, and the broker is the server on this listener"
             keys += [
                 inert(section + ".server_ca_pem", clientSide), inert(section + ".server_name", clientSide),
@@ -113,12 +129,6 @@ enum UnsupportedKeys {
         var keys: [UnsupportedKey] = []
         for section in ["websocket", "uni_websocket"] {
             keys += [
-                refused(section + ".compression", .off,
-                        "WebSocket compression (permessage-deflate) is not supported by this broker yet: remove "
-                            + "\(section).compression (fossil delta compression, allowed_delta_types, is supported)"),
-                inert(section + ".compression_min_size", compressionTuning(section)),
-                inert(section + ".compression_level", compressionTuning(section)),
-                inert(section + ".decompressed_message_size_limit", compressionTuning(section)),
                 inert(section + ".read_buffer_size", goBufferTuning),
                 inert(section + ".write_buffer_size", goBufferTuning),
                 inert(section + ".use_write_buffer_pool", goBufferTuning),
@@ -225,10 +235,6 @@ enum UnsupportedKeys {
     /// The other keys of a proxy whose endpoint is refused.
     private static func unusedProxy(_ section: String) -> String {
         "configures a proxy that cannot be used without \(section).endpoint, which is refused"
-    }
-
-    private static func compressionTuning(_ section: String) -> String {
-        "tunes compression only, and \(section).compression refuses that"
     }
 
     // MARK: - Builders

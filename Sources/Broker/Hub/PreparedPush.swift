@@ -23,12 +23,29 @@ public final class PreparedPush: Sendable {
     /// The previous publication's data, when a fossil patch against it is valid (see ``DeltaBases``).
     private let deltaBase: Payload?
     /// Frames for delta subscribers, built on first use, once per channel: the patch is computed once and
-    /// each of the four forms (JSON/Protobuf × full/patch) encoded once.
+    /// each of the four forms (JSON/Protobuf × full/patch) encoded once. Deflated frames for permessage-deflate
+    /// subscribers are kept in the same box (one allocation per push for both), each form deflated once.
     private let deltaFrames = NIOLockedValueBox(DeltaFrames())
 
     private struct DeltaFrames {
         var patch: [UInt8]?
         var frames: [DeltaFrameKey: ByteBuffer?] = [:]
+        /// nil values: zlib failed for that form (it is sent uncompressed, without trying again).
+        var deflated: [DeflatedFrameKey: ByteBuffer?] = [:]
+    }
+
+    /// Which of this push's frames a subscriber gets, for ``deflatedFrame(_:form:deflate:)``.
+    struct DeflatedForm: Hashable {
+        /// The frame came from ``frame(for:)`` (nil) or ``deltaFrame(for:patched:)`` (the `patched` asked for).
+        var delta: Bool?
+        var json: Bool
+        /// `uni_websocket`: the bare push object is the payload (see ``OutboundFraming``).
+        var uni: Bool
+    }
+
+    private struct DeflatedFrameKey: Hashable {
+        var form: DeflatedForm
+        var level: Int
     }
 
     private struct DeltaFrameKey: Hashable {
@@ -102,6 +119,28 @@ public final class PreparedPush: Sendable {
             }
             state.frames[key] = frame
             return frame
+        }
+    }
+
+    /// `frame` (this push's frame for `form`) deflated for subscribers that negotiated permessage-deflate:
+    /// built on the first request for each form and level and shared after, so one publication costs one
+    /// deflate however many subscribers take it. Nil when the payload is not longer than `deflate.minSize`
+    /// (or zlib failed): the caller writes `frame` as it is. `built` is true for the one caller that deflated.
+    func deflatedFrame(_ frame: ByteBuffer, form: DeflatedForm, deflate: WebSocketDeflate) -> (frame: ByteBuffer, built: Bool)? {
+        let source: (opcode: UInt8, payload: ByteBuffer)?
+        if form.uni {
+            source = UniPushSlice.pushObject(in: frame).map { (WebSocketFraming.opcodeText, $0) }
+        } else {
+            source = WebSocketFraming.payload(of: frame)
+        }
+        guard let source, deflate.compresses(payloadLength: source.payload.readableBytes) else { return nil }
+        let key = DeflatedFrameKey(form: form, level: deflate.level)
+        return deltaFrames.withLockedValue { state -> (frame: ByteBuffer, built: Bool)? in
+            if let cached = state.deflated[key] { return cached.map { ($0, false) } }
+            let built = WebSocketDeflate.frame(
+                opcode: source.opcode, payload: source.payload, level: deflate.level, allocator: allocator)
+            state.deflated[key] = .some(built)
+            return built.map { ($0, true) }
         }
     }
 

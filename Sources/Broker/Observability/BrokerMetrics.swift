@@ -16,6 +16,9 @@ public struct BrokerMetrics: Sendable {
     public let apiRequests: Counter
     public let apiErrors: Counter
     public let clientErrors: Counter
+    /// Pushes deflated for permessage-deflate subscribers: once per push and frame form, however many
+    /// subscribers receive it (see ``PreparedPush``).
+    public let compressedPushes: Counter
     /// Readable totals behind the console's and `info`'s messages per second (swift-metrics' counters
     /// are write-only).
     public let traffic = TrafficCounters()
@@ -32,6 +35,7 @@ public struct BrokerMetrics: Sendable {
         apiRequests = Counter(label: "centrifugo_api_num_requests")
         apiErrors = Counter(label: "centrifugo_api_num_errors")
         clientErrors = Counter(label: "centrifugo_client_num_reply_errors")
+        compressedPushes = Counter(label: "broker_websocket_compressed_pushes_total")
     }
 
     /// `n` messages went out to clients (counted once per fan-out batch).

@@ -40,6 +40,9 @@ public final class ClientSession: @unchecked Sendable {
     var connInfo: Payload?
     /// The token's or connect proxy's `meta` (raw JSON), for proxies with `include_connection_meta`.
     var connMeta: [UInt8]?
+    /// permessage-deflate, when the WebSocket handshake negotiated it (set by the transport): frames whose
+    /// payload passes the minimum size go out compressed, prepared pushes deflated once per channel.
+    var deflate: WebSocketDeflate?
     /// Headers of the client's HTTP request that some proxy passes on (`http_headers`), set by the transport.
     var requestHeaders: [(String, String)] = []
     /// Headers from the connect command that some proxy passes on (`emulated_headers`).
@@ -278,14 +281,14 @@ public final class ClientSession: @unchecked Sendable {
     /// one frame, `\n`-separated; see ``OutboundFraming``).
     private func enqueue(_ bytes: [UInt8]) {
         if state == .closed { return }
-        framing.append(bytes, to: &outbox, count: outboxCount, format: format)
+        framing.append(bytes, to: &outbox, count: outboxCount, format: format, deflate: deflate)
         outboxCount += 1
         loopHub.needsFlush(self)
     }
 
     private func emitOutbox() {
         guard outboxCount > 0, let transport else { return }
-        let frame = framing.wrapOutbox(outbox.bytes, format: format, allocator: transport.allocator)
+        let frame = framing.wrapOutbox(outbox.bytes, format: format, allocator: transport.allocator, deflate: deflate)
         outbox.bytes = []
         outboxCount = 0
         transport.writeFrame(frame)
@@ -319,7 +322,9 @@ public final class ClientSession: @unchecked Sendable {
             }
         }
         let frame: ByteBuffer?
+        var patched: Bool?
         if sub.delta && push.kind == .publication {
+            patched = sub.deltaReady
             frame = push.deltaFrame(for: format, patched: sub.deltaReady)
             sub.deltaReady = true
         } else {
@@ -334,7 +339,12 @@ public final class ClientSession: @unchecked Sendable {
             return
         }
         emitOutbox()
-        if !framing.writePrepared(frame, to: transport) {
+        if let deflate, let deflated = push.deflatedFrame(
+            frame, form: .init(delta: patched, json: format == .json, uni: framing.isUniWebSocket), deflate: deflate)
+        {
+            if deflated.built { node.metrics.compressedPushes.increment() }
+            transport.writeFrame(deflated.frame)
+        } else if !framing.writePrepared(frame, to: transport) {
             close(.inappropriateProtocol)
             return
         }

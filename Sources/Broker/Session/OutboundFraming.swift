@@ -47,13 +47,21 @@ enum OutboundFraming: Sendable, Equatable {
     private static let sseSuffix: [UInt8] = Array("\n\n".utf8)
     private static let newline: [UInt8] = [UInt8(ascii: "\n")]
 
-    /// Adds one encoded message to the tick's outbox; `count` messages are already in it.
-    func append(_ message: [UInt8], to outbox: inout JSONWriter, count: Int, format: WireFormat) {
+    /// Adds one encoded message to the tick's outbox; `count` messages are already in it. With `deflate`
+    /// (permessage-deflate negotiated), a message framed on its own here is compressed here.
+    func append(_ message: [UInt8], to outbox: inout JSONWriter, count: Int, format: WireFormat, deflate: WebSocketDeflate? = nil) {
         switch self {
         case .webSocket, .uniWebSocket(joined: true):
             if count > 0, let separator = format.separator { outbox.raw(separator) }
             outbox.raw(message)
         case .uniWebSocket(joined: false):
+            if let deflate, deflate.compresses(payloadLength: message.count),
+                let frame = WebSocketDeflate.frame(
+                    opcode: format.opcode, payload: ByteBuffer(bytes: message), level: deflate.level, allocator: ByteBufferAllocator())
+            {
+                outbox.raw(frame.readableBytesView)
+                return
+            }
             var header = ByteBuffer()
             WebSocketFraming.writeHeader(opcode: format.opcode, payloadLength: message.count, into: &header)
             outbox.raw(header.readableBytesView)
@@ -68,9 +76,16 @@ enum OutboundFraming: Sendable, Equatable {
         }
     }
 
-    /// The bytes to write for a non-empty outbox.
-    func wrapOutbox(_ bytes: [UInt8], format: WireFormat, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// The bytes to write for a non-empty outbox; with `deflate`, a frame built here is compressed when its
+    /// payload passes the minimum size.
+    func wrapOutbox(_ bytes: [UInt8], format: WireFormat, allocator: ByteBufferAllocator, deflate: WebSocketDeflate? = nil) -> ByteBuffer {
         if framesOutboxAtEmit {
+            if let deflate, deflate.compresses(payloadLength: bytes.count),
+                let frame = WebSocketDeflate.frame(
+                    opcode: format.opcode, payload: allocator.buffer(bytes: bytes), level: deflate.level, allocator: allocator)
+            {
+                return frame
+            }
             return WebSocketFraming.frame(opcode: format.opcode, payload: bytes, allocator: allocator)
         }
         return allocator.buffer(bytes: bytes)

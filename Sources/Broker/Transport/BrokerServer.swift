@@ -20,15 +20,18 @@ public final class BrokerServer: Sendable {
     private let memoryEngine: MemoryEngine?
     /// The listeners' TLS, reloaded by ``reloadTLS()``.
     private let tls: [ServerTLS]
+    private let grpcAPI: GRPCAPIListener?
 
     private init(
-        node: Node, group: MultiThreadedEventLoopGroup, channels: [any Channel], memoryEngine: MemoryEngine?, tls: [ServerTLS]
+        node: Node, group: MultiThreadedEventLoopGroup, channels: [any Channel], memoryEngine: MemoryEngine?, tls: [ServerTLS],
+        grpcAPI: GRPCAPIListener?
     ) {
         self.node = node
         self.group = group
         self.channels = channels
         self.memoryEngine = memoryEngine
         self.tls = tls
+        self.grpcAPI = grpcAPI
     }
 
     /// Reads every listener's certificate and key again (SIGHUP): new handshakes get them, open connections keep
@@ -40,6 +43,13 @@ public final class BrokerServer: Sendable {
     /// Loads the listeners' certificates and keys as `serve` would (for `checkconfig`).
     public static func checkTLS(_ config: BrokerConfig) throws(ConfigError) {
         _ = try listenerTLS(config)
+        _ = try grpcAPITLS(config)
+    }
+
+    /// `grpc_api.tls` when the gRPC API serves TLS.
+    static func grpcAPITLS(_ config: BrokerConfig) throws(ConfigError) -> ServerTLS? {
+        guard config.grpcAPI.enabled, config.grpcAPI.tls.enabled else { return nil }
+        return try ServerTLS(config: config.grpcAPI.tls, section: "grpc_api.tls")
     }
 
     /// The TLS of the client listener and of the internal one, as Centrifugo applies `tls`, `tls_external` and
@@ -59,6 +69,9 @@ public final class BrokerServer: Sendable {
     /// Local addresses the server listens on (client port first).
     public var localAddresses: [SocketAddress] { channels.compactMap(\.localAddress) }
 
+    /// Where the gRPC server API listens; nil when `grpc_api` is off.
+    public var grpcAPIAddress: SocketAddress? { grpcAPI?.address }
+
     /// Builds the node for `config` and starts listening.
     public static func start(
         config: BrokerConfig, logger: Logger, metricsRegistry: PrometheusCollectorRegistry? = nil,
@@ -66,6 +79,7 @@ public final class BrokerServer: Sendable {
     ) async throws -> BrokerServer {
         // A certificate that cannot be read, or does not match its key, stops the start before anything else.
         let tls = try listenerTLS(config)
+        let grpcTLS = try grpcAPITLS(config)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(threads, 64)))
         let loops = Array(group.makeIterator())
         let engine: any PubSubEngine & PresenceEngine
@@ -101,6 +115,7 @@ public final class BrokerServer: Sendable {
         }
         let api = ServerAPI(node: node)
         var listeners: [any Channel] = []
+        var grpcAPI: GRPCAPIListener?
         do {
             let internalSeparate = config.httpServer.internalPort != nil
             // One console for every port that serves it, so its sign-in limit is one limit.
@@ -122,6 +137,7 @@ public final class BrokerServer: Sendable {
                         group: group, host: internalListener.host, port: internalListener.port, node: node,
                         router: internalRouter, websocket: false, tls: tls.internal))
             }
+            grpcAPI = try await GRPCAPIListener.start(config: config, api: api, tls: grpcTLS, group: group, logger: logger)
         } catch {
             for l in listeners { try? await l.close() }
             await node.proxies.shutdown()
@@ -129,7 +145,8 @@ public final class BrokerServer: Sendable {
             throw error
         }
         let server = BrokerServer(
-            node: node, group: group, channels: listeners, memoryEngine: memoryEngine, tls: [tls.client, tls.internal].compactMap { $0 })
+            node: node, group: group, channels: listeners, memoryEngine: memoryEngine,
+            tls: [tls.client, tls.internal, grpcTLS].compactMap { $0 }, grpcAPI: grpcAPI)
         server.startHousekeeping()
         return server
     }
@@ -232,6 +249,7 @@ public final class BrokerServer: Sendable {
     /// Stops accepting, disconnects clients with 3001, stops the engine and the event loops.
     public func shutdown() async {
         for c in channels { try? await c.close() }
+        await grpcAPI?.shutdown()
         await node.shutdown(disconnect: .shutdown)
         // Let the close frames reach the clients before the loops stop.
         try? await Task.sleep(for: .milliseconds(300))

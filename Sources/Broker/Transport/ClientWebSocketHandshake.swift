@@ -14,6 +14,10 @@ import NIOHTTP1
 /// Only the frame *decoder* is installed: outbound, the broker writes complete frames itself, so that one
 /// pre-built publication frame can be shared by every subscriber. A request it declines (wrong path,
 /// disallowed Origin, bad headers, a bad `cf_connect`) is answered as a plain request: 403 or 400.
+///
+/// The connection's handler is built here, before the 101 is written, because it holds the endpoint's
+/// permessage-deflate settings: it answers the client's `Sec-WebSocket-Extensions` offer (see
+/// ``WebSocketConnectionHandler/negotiateCompression(offers:)``), and the answer goes into the 101.
 struct ClientWebSocketHandshake: Sendable {
     /// One WebSocket endpoint.
     struct Route: Sendable {
@@ -32,6 +36,8 @@ struct ClientWebSocketHandshake: Sendable {
         let request: HTTPRequestHead
         /// The 101 Switching Protocols.
         let response: HTTPResponse
+        /// The connection's handler, from `route.makeHandler(request)`.
+        let handler: any ChannelHandler
     }
 
     let routes: [String: Route]
@@ -56,7 +62,13 @@ struct ClientWebSocketHandshake: Sendable {
                 headers.append(("Sec-WebSocket-Protocol", "centrifuge-json"))
             }
         }
+        let handler = route.makeHandler(request)
+        if let webSocket = handler as? WebSocketConnectionHandler,
+            let answer = webSocket.negotiateCompression(offers: h[canonicalForm: "Sec-WebSocket-Extensions"].map(String.init))
+        {
+            headers.append(("Sec-WebSocket-Extensions", answer))
+        }
         let response = HTTPResponse(status: .switchingProtocols, contentType: "", body: [], headers: headers)
-        return Accepted(route: route, request: request, response: response)
+        return Accepted(route: route, request: request, response: response, handler: handler)
     }
 }

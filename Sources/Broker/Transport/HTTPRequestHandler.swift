@@ -218,7 +218,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let pipeline = context.pipeline.syncOperations
         let frames = ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: handshake.route.maxFrameSize))
         try pipeline.addHandler(frames, position: .after(self))
-        try pipeline.addHandler(handshake.route.makeHandler(handshake.request), position: .after(frames))
+        try pipeline.addHandler(handshake.handler, position: .after(frames))
         pipeline.removeHandler(self, promise: nil)
         pipeline.removeHandler(decoder, promise: nil)
     }

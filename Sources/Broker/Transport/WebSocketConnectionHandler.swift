@@ -25,6 +25,10 @@ struct UniWebSocketOptions: Sendable {
 ///
 /// Outbound it writes ready-made frames as ByteBuffers: the pipeline has no frame encoder, so a
 /// publication frame shared by many connections goes out without being re-framed per connection.
+///
+/// With permessage-deflate negotiated (``negotiateCompression(offers:)``) the session builds compressed
+/// frames itself (see ``WebSocketDeflate``); inbound, a message whose first frame has RSV1 set is inflated
+/// here, bounded by the endpoint's `decompressed_message_size_limit`.
 final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
@@ -44,6 +48,12 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
     /// writes a `context.write` would reach, without the pipeline walk per delivered message.
     private var core: (any ChannelCore)?
     private var fragments: ByteBuffer?
+    /// The message being reassembled in `fragments` is compressed (its first frame had RSV1 set).
+    private var fragmentsCompressed = false
+    /// The endpoint's permessage-deflate settings (nil: `compression` is off).
+    private let deflateSettings: WebSocketDeflate?
+    /// Set when the handshake negotiated permessage-deflate.
+    private var deflate: WebSocketDeflate?
     private var closeSent = false
     private let uni: UniWebSocketOptions?
     /// uni_websocket: the connect request has been taken (from the query or the first message).
@@ -59,6 +69,10 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
         self.maxMessageSize = maxMessageSize
         self.writeTimeout = .milliseconds(max(100, node.config.websocket.writeTimeout.milliseconds))
         self.uni = nil
+        let ws = node.config.websocket
+        self.deflateSettings = WebSocketDeflate(
+            compression: ws.compression, level: ws.compressionLevel, minSize: ws.compressionMinSize,
+            messageSizeLimit: ws.messageSizeLimit, decompressedMessageSizeLimit: ws.decompressedMessageSizeLimit)
     }
 
     init(node: Node, uni: UniWebSocketOptions, requestHeaders: [(String, String)] = []) {
@@ -69,6 +83,19 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
         self.maxMessageSize = node.config.uniWebSocket.messageSizeLimit
         self.writeTimeout = .milliseconds(max(100, node.config.uniWebSocket.writeTimeout.milliseconds))
         self.uni = uni
+        let ws = node.config.uniWebSocket
+        self.deflateSettings = WebSocketDeflate(
+            compression: ws.compression, level: ws.compressionLevel, minSize: ws.compressionMinSize,
+            messageSizeLimit: ws.messageSizeLimit, decompressedMessageSizeLimit: ws.decompressedMessageSizeLimit)
+    }
+
+    /// The handshake's `Sec-WebSocket-Extensions` answer to the client's offers, or nil: permessage-deflate
+    /// when the endpoint has compression on and the client offers it in a form the broker honours (see
+    /// ``WebSocketDeflateOffer``). Called once, before the handler joins the pipeline.
+    func negotiateCompression(offers: [String]) -> String? {
+        guard let deflateSettings, let answer = WebSocketDeflateOffer.negotiate(offers) else { return nil }
+        deflate = deflateSettings
+        return answer
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -84,12 +111,14 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
         guard let uni else {
             let session = ClientSession(node: node, loopHub: loopHub, transport: self, format: format, nativePing: nativePing)
             session.requestHeaders = requestHeaders
+            session.deflate = deflate
             self.session = session
             return
         }
         let session = ClientSession(node: node, loopHub: loopHub, transport: self, framing: .uniWebSocket(joined: uni.joinPushMessages))
         session.requestHeaders = requestHeaders
         session.sendsDisconnectPush = !uni.disableDisconnectPush
+        session.deflate = deflate
         self.session = session
         if let connect = uni.connect {
             uniConnectTaken = true
@@ -108,13 +137,19 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        // RSV1 marks a compressed message, on its first frame only, and only once negotiated (RFC 7692 §6).
+        if frame.rsv1 && (deflate == nil || (frame.opcode != .text && frame.opcode != .binary)) {
+            closeWith(.badRequest)
+            return
+        }
         switch frame.opcode {
         case .text, .binary:
             if frame.fin {
                 fragments = nil
-                deliver(frame.unmaskedData)
+                deliver(frame.unmaskedData, compressed: frame.rsv1)
             } else {
                 fragments = frame.unmaskedData
+                fragmentsCompressed = frame.rsv1
             }
         case .continuation:
             guard var buffer = fragments else {
@@ -130,7 +165,7 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
             }
             if frame.fin {
                 fragments = nil
-                deliver(buffer)
+                deliver(buffer, compressed: fragmentsCompressed)
             } else {
                 fragments = buffer
             }
@@ -159,13 +194,18 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
         }
     }
 
-    private func deliver(_ buffer: ByteBuffer) {
+    private func deliver(_ message: ByteBuffer, compressed: Bool) {
+        // uni_websocket reads and drops what follows the connect request (without inflating it).
+        if uni != nil && uniConnectTaken {
+            node.metrics.received()
+            return
+        }
+        guard let buffer = compressed ? inflated(message) : message else { return }
         node.metrics.received()
         guard uni != nil else {
             session?.handleFrame(Array(buffer.readableBytesView))
             return
         }
-        if uniConnectTaken { return }
         uniConnectTaken = true
         do {
             let request = try ConnectRequest.decodeJSON(buffer.readableBytesView)
@@ -177,6 +217,20 @@ final class WebSocketConnectionHandler: ChannelInboundHandler, SessionTransport 
             session = nil
             close(code: Disconnect.badRequest.code, reason: Disconnect.badRequest.reason)
         }
+    }
+
+    /// A compressed message inflated, or nil after closing the connection: 1009 when it inflates past
+    /// `decompressed_message_size_limit`, 3501 when it is not valid deflate data.
+    private func inflated(_ message: ByteBuffer) -> ByteBuffer? {
+        guard let deflate else { return nil }
+        do throws(WebSocketDeflate.InflateFailure) {
+            return try WebSocketDeflate.inflate(message, limit: deflate.inflatedLimit, allocator: allocator)
+        } catch .tooBig {
+            closeWith(.messageTooBig)
+        } catch {
+            closeWith(.badRequest)
+        }
+        return nil
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
