@@ -248,6 +248,7 @@ def test_publish_and_history(transport):
         ("history_remove", {"channel": "nohist:x"}, 108),
         ("presence_stats", {"channel": ""}, 107),
         ("subscribe", {"user": "u", "channel": "nope:x"}, 102),
+        ("rpc", {"method": "anything", "params": {"a": 1}}, 104),  # server-side RPC extensions: none here
     ],
 )
 def test_errors_are_the_same_on_both_transports(transport, method, request_body, code):
