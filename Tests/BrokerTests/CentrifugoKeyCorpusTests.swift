@@ -589,13 +589,15 @@ private let knownGaps: Set<String> = []
 private let brokerOnlySettings: Set<String> = {
     // A per-connection command rate limit (a guard against command floods).
     var paths: Set<String> = ["client.command_rate_limit"]
+    // Replica acknowledgement of publishes (Redis WAIT), so an acknowledged publication survives a failover.
+    paths.formUnion(["engine.redis.wait_replicas", "engine.redis.wait_timeout"])
     // PEM files for the client-side TLS objects (Redis and the proxies), next to the inline cert_pem, key_pem and
     // server_ca_pem that Centrifugo has.
     let proxies = [
         "client.proxy.connect", "client.proxy.refresh", "channel.proxy.subscribe", "channel.proxy.publish",
         "channel.proxy.sub_refresh", "channel.proxy.subscribe_stream", "rpc.proxy",
     ]
-    let tlsClientObjects = ["engine.redis.tls"] + proxies.flatMap { [$0 + ".http.tls", $0 + ".grpc.tls"] }
+    let tlsClientObjects = ["engine.redis.tls", "engine.redis.sentinel_tls"] + proxies.flatMap { [$0 + ".http.tls", $0 + ".grpc.tls"] }
     for object in tlsClientObjects {
         for key in ["cert_pem_file", "key_pem_file", "server_ca_pem_file"] {
             paths.insert(object + "." + key)

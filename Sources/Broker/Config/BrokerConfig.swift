@@ -250,6 +250,18 @@ public struct RedisConfig: Sendable, Equatable {
     public var tls = TLSClientConfig()
     public var forceResp2 = false
     public var presenceTTL: Duration = .seconds(60)
+    /// Redis Sentinel, one entry per shard (its sentinels, comma-separated `host:port`); replaces `address`.
+    public var sentinelAddress: [String] = []
+    public var sentinelMasterName: String = ""
+    public var sentinelUser: String = ""
+    public var sentinelPassword: String = ""
+    public var sentinelClientName: String = ""
+    public var sentinelTLS = TLSClientConfig()
+    /// Not a Centrifugo key: a publish is acknowledged once this many replicas have it (Redis `WAIT`), so it
+    /// survives a failover; 0 acknowledges it once the master has it.
+    public var waitReplicas = 0
+    /// Not a Centrifugo key: how long a publish waits for `wait_replicas` before it fails.
+    public var waitTimeout: Duration = .seconds(1)
     public init() {}
 }
 

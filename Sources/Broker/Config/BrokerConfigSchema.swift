@@ -133,6 +133,13 @@ enum BrokerConfigSchema {
             .value("engine.redis.password", \.engine.redis.password, .string),
             .value("engine.redis.force_resp2", \.engine.redis.forceResp2, .bool),
             .value("engine.redis.presence_ttl", \.engine.redis.presenceTTL, .duration),
+            .value("engine.redis.sentinel_address", \.engine.redis.sentinelAddress, .stringOrList),
+            .value("engine.redis.sentinel_master_name", \.engine.redis.sentinelMasterName, .string),
+            .value("engine.redis.sentinel_user", \.engine.redis.sentinelUser, .string),
+            .value("engine.redis.sentinel_password", \.engine.redis.sentinelPassword, .string),
+            .value("engine.redis.sentinel_client_name", \.engine.redis.sentinelClientName, .string),
+            .value("engine.redis.wait_replicas", \.engine.redis.waitReplicas, .int),
+            .value("engine.redis.wait_timeout", \.engine.redis.waitTimeout, .duration),
             .value("health.enabled", \.health.enabled, .bool),
             .value("health.handler_prefix", \.health.handlerPrefix, .string),
             .value("prometheus.enabled", \.prometheus.enabled, .bool),
@@ -147,6 +154,7 @@ enum BrokerConfigSchema {
             .value("node.name", \.node.name, .string),
         ]
         s += tlsClientKeys.nested(under: "engine.redis.tls", at: \BrokerConfig.engine.redis.tls)
+        s += tlsClientKeys.nested(under: "engine.redis.sentinel_tls", at: \BrokerConfig.engine.redis.sentinelTLS)
         s += tlsServerKeys.nested(under: "http_server.tls", at: \BrokerConfig.httpServer.tls)
         s += tlsServerKeys.nested(under: "http_server.internal_tls", at: \BrokerConfig.httpServer.internalTLS)
         s += tlsServerKeys.nested(under: "grpc_api.tls", at: \BrokerConfig.grpcAPI.tls)

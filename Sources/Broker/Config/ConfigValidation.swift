@@ -302,7 +302,22 @@ extension ConfigLoader {
         try nonNegative("engine.redis.io_timeout", redis.ioTimeout)
         try nonNegative("engine.redis.presence_ttl", redis.presenceTTL)
         try nonNegative("engine.redis.db", redis.db)
-        if engine.type == "redis" {
+        try nonNegative("engine.redis.wait_replicas", redis.waitReplicas)
+        try nonNegative("engine.redis.wait_timeout", redis.waitTimeout)
+        if engine.type == "redis", !redis.sentinelAddress.isEmpty {
+            if redis.sentinelMasterName.isEmpty {
+                throw ConfigError(
+                    key: "engine.redis.sentinel_master_name",
+                    message: "must be set when engine.redis.sentinel_address is (the name the sentinels monitor the master by)")
+            }
+            for entry in redis.sentinelAddress {
+                do {
+                    _ = try RedisSentinel.parseAddresses(entry)
+                } catch {
+                    throw ConfigError(key: "engine.redis.sentinel_address", message: "\(error)")
+                }
+            }
+        } else if engine.type == "redis" {
             if redis.address.isEmpty || redis.address.contains(where: \.isEmpty) {
                 throw ConfigError(
                     key: "engine.redis.address",

@@ -154,7 +154,6 @@ enum UnsupportedKeys {
     }
 
     private static var engine: [UnsupportedKey] {
-        let sentinelOnly = "used only with engine.redis.sentinel_address, which is refused"
         var keys: [UnsupportedKey] = [
             refused("engine.redis.client_name", .empty,
                     "naming Redis connections (CLIENT SETNAME) is not supported by this broker yet: remove "
@@ -162,13 +161,8 @@ enum UnsupportedKeys {
             refused("engine.redis.cluster_address", .empty,
                     "Redis Cluster is not supported by this broker yet: point engine.redis.address at standalone "
                         + "Redis servers"),
-            refused("engine.redis.sentinel_address", .empty,
-                    "Redis Sentinel is not supported by this broker yet: point engine.redis.address at the master"),
-            inert("engine.redis.sentinel_user", sentinelOnly),
-            inert("engine.redis.sentinel_password", sentinelOnly),
-            inert("engine.redis.sentinel_master_name", sentinelOnly),
-            inert("engine.redis.sentinel_client_name", sentinelOnly),
-            inert("engine.redis.sentinel_tls", sentinelOnly),
+            inert("engine.redis.sentinel_tls.client_ca_pem",
+                  "verifies TLS clients, a server's job; the broker is the sentinels' client, so the key has no use here"),
             refused("engine.redis.history_use_lists", .off,
                     "history in Redis lists is not supported by this broker: it keeps history in Redis streams; "
                         + "remove engine.redis.history_use_lists"),

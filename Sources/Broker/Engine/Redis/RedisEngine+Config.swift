@@ -30,7 +30,28 @@ extension RedisEngine {
             host: "127.0.0.1", port: 6379, username: config.user.isEmpty ? nil : config.user,
             password: config.password.isEmpty ? nil : config.password, database: config.db)
         var endpoints: [RedisEndpoint] = []
-        for address in config.address {
+        // As in Centrifugo, sentinel_address (one entry per shard, each its sentinels comma-separated) replaces address.
+        let sentinelTLS: RedisTLS? = config.sentinelTLS.enabled
+            ? try RedisTLS(config: config.sentinelTLS, keyPrefix: "engine.redis.sentinel_tls") : nil
+        for entry in config.sentinelAddress {
+            let sentinels: [RedisSentinel.Address]
+            do {
+                sentinels = try RedisSentinel.parseAddresses(entry)
+            } catch {
+                if case .unavailable(let why) = error { throw .badAddress(why) }
+                throw .badAddress("redis sentinel address \(entry) is not valid")
+            }
+            var e = defaults
+            e.host = sentinels[0].host
+            e.port = sentinels[0].port
+            e.sentinel = RedisSentinel(
+                sentinels: sentinels, masterName: config.sentinelMasterName,
+                username: config.sentinelUser.isEmpty ? nil : config.sentinelUser,
+                password: config.sentinelPassword.isEmpty ? nil : config.sentinelPassword,
+                clientName: config.sentinelClientName.isEmpty ? nil : config.sentinelClientName, tls: sentinelTLS)
+            endpoints.append(e)
+        }
+        for address in config.address where config.sentinelAddress.isEmpty {
             do {
                 endpoints.append(try RedisEndpoint.parse(address, defaults: defaults))
             } catch {
@@ -47,8 +68,10 @@ extension RedisEngine {
         var opts = options
         opts.connectTimeout = config.connectTimeout
         opts.ioTimeout = config.ioTimeout
+        opts.waitReplicas = config.waitReplicas
+        opts.waitTimeout = config.waitTimeout
         for e in endpoints {
-            let address = "\(e.host):\(e.port)"
+            let address = e.label
             let c: RedisConnection
             do {
                 c = try await RedisShardPool.open(
@@ -56,8 +79,10 @@ extension RedisEngine {
             } catch {
                 throw .capability(.unreachable(address: address, cause: error))
             }
+            // Through Sentinel, name the master that was checked as well as where it was found.
+            let checked = e.sentinel == nil ? address : "\(c.address) (the \(address))"
             do {
-                _ = try await RedisCapabilities.check(c, address: address)
+                _ = try await RedisCapabilities.check(c, address: checked)
             } catch {
                 await c.close()
                 throw .capability(error)

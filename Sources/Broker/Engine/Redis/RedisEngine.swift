@@ -1,4 +1,6 @@
 import BrokerProtocol
+import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -38,6 +40,14 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         public var controlMaxLength = 10_000
         /// The longest pause between reconnect attempts of a reader.
         public var maxReconnectDelay: Duration = .seconds(2)
+        /// How often the sentinels are asked which server is the master (Sentinel shards only). A failover is
+        /// followed within this period, even while the old master still accepts connections and writes.
+        public var sentinelPoll: Duration = .milliseconds(500)
+        /// A publish is acknowledged only once this many replicas have it (`WAIT`), so that it survives a failover;
+        /// 0 (the default, as in Centrifugo) acknowledges it once the master has it.
+        public var waitReplicas = 0
+        /// How long a publish waits for `waitReplicas` before it fails.
+        public var waitTimeout: Duration = .seconds(1)
         /// Where the connections live: the broker passes its own event loops, so that a publish read on a loop
         /// is sent and answered there without a thread hop. nil: NIO's shared group.
         public var eventLoopGroup: (any EventLoopGroup)?
@@ -106,7 +116,8 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                 up = false
                 error = error ?? "fan-out reader not connected"
             }
-            shards.append(EngineHealth.Shard(address: "\(e.host):\(e.port)", up: up, error: up ? nil : (error ?? "unreachable")))
+            let address = e.sentinel.map { "\($0) at \($0.current?.description ?? "(none)")" } ?? "\(e.host):\(e.port)"
+            shards.append(EngineHealth.Shard(address: address, up: up, error: up ? nil : (error ?? "unreachable")))
         }
         return EngineHealth(shards: shards)
     }
@@ -157,9 +168,34 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             }
             return loop.map { Task(executorPreference: EventLoopTaskExecutor(eventLoop: $0), operation: read) } ?? Task(operation: read)
         }
+        let watchers = pools.indices.compactMap { shard in
+            endpoints[shard].sentinel.map { sentinel in Task { await self.followMaster(of: sentinel, shard: shard) } }
+        }
         state.withLockedValue {
-            $0.readers = tasks
+            $0.readers = tasks + watchers
             $0.started = true
+        }
+    }
+
+    /// Asks the shard's sentinels for the master every `sentinelPoll`; when they name another one, every command
+    /// connection and the fan-out reader leave the old master and reconnect to the new one. The reader then
+    /// compares sequence numbers, so what the new master lacks is reported, never skipped silently.
+    private func followMaster(of sentinel: RedisSentinel, shard: Int) async {
+        let logger = Logger(label: "broker.redis")
+        while !isStopped {
+            do {
+                try await Task.sleep(for: options.sentinelPoll)
+            } catch {
+                return
+            }
+            guard let (master, changed) = try? await sentinel.refresh(
+                group: options.eventLoopGroup, connectTimeout: options.connectTimeout.timeAmount,
+                ioTimeout: options.ioTimeout.timeAmount), changed
+            else { continue }
+            logger.warning("redis master changed", metadata: ["shard": "\(shard)", "master": "\(master)", "sentinels": "\(sentinel)"])
+            await pools[shard].closeAll()
+            let reader = state.withLockedValue { $0.readerConnections[shard] }
+            await reader?.close()
         }
     }
 
@@ -205,7 +241,9 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             Self.a(channel), Self.a(String(now + o.historyMetaTTL.milliseconds)),
             Self.a(String(now + o.historyTTL.milliseconds)), Self.a(String(now + o.idempotentResultTTL.milliseconds)),
         ]
-        let reply = try await pools[shard].eval(RedisEngineScripts.publish, keys: keys, args: args)
+        let reply = try await pools[shard].eval(
+            RedisEngineScripts.publish, keys: keys, args: args, master: true,
+            wait: options.waitReplicas > 0 ? (options.waitReplicas, options.waitTimeout) : nil)
         guard let parts = reply.elements, parts.count == 3, let offset = Self.uint(parts[0]) else {
             throw EngineError.unavailable("unexpected publish reply \(reply)")
         }
@@ -280,7 +318,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             Self.a(String(now + query.metaTTL.milliseconds)), Self.a(mode), Self.a(bound), Self.a(String(count)),
         ]
         let reply = try await pools[shardIndex(channel)].eval(
-            RedisEngineScripts.history, keys: [metaKey(channel), streamKey(channel)], args: args)
+            RedisEngineScripts.history, keys: [metaKey(channel), streamKey(channel)], args: args, master: true)
         guard let parts = reply.elements, parts.count == 3, let epoch = parts[0].string, let top = Self.uint(parts[1]),
             let entries = parts[2].elements
         else { throw EngineError.unavailable("unexpected history reply") }
@@ -431,10 +469,20 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         guard let remote, remote.count == cursors.count else { return }
         var lostStreams: Set<Int> = []
         for k in cursors.indices where remote[k].seq < cursors[k].seq {
+            countLost(shard: shard, entries: cursors[k].seq - remote[k].seq, kind: "rolled_back")
             cursors[k] = Cursor(id: "0-0", seq: 0)
             lostStreams.insert(k)
         }
         reportLost(shard: shard, streams: lostStreams)
+    }
+
+    /// `broker_redis_fanout_entries_lost_total{shard,kind}`: fan-out entries (publications, joins, leaves) this
+    /// node will never read. `skipped`: the stream moved past them (trimmed while the reader was away);
+    /// `rolled_back`: the server no longer has entries the node read (a failover to a replica that had not
+    /// received them, a restart without persistence, a flush). Their channels' subscribers are told either way.
+    private func countLost(shard: Int, entries: UInt64, kind: String) {
+        Counter(label: "broker_redis_fanout_entries_lost_total", dimensions: [("shard", String(shard)), ("kind", kind)])
+            .increment(by: Int64(clamping: entries))
     }
 
     private func reportLost(shard: Int, streams: Set<Int>) {
@@ -473,7 +521,10 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                 guard let e = entry.elements, e.count == 2, let id = e[0].string, let flat = e[1].elements else { continue }
                 let fields = FanoutEntryFields(flat: flat)
                 let seq = fields["n"].flatMap(Self.uint) ?? 0
-                if seq != cursors[k].seq + 1 { lostStreams.insert(k) }
+                if seq != cursors[k].seq + 1 {
+                    lostStreams.insert(k)
+                    if seq > cursors[k].seq + 1 { countLost(shard: shard, entries: seq - cursors[k].seq - 1, kind: "skipped") }
+                }
                 cursors[k] = Cursor(id: id, seq: seq)
                 // Every node reads every entry of its streams: those of channels nobody here subscribes to are
                 // not decoded at all.

@@ -6,7 +6,8 @@
 /// nobody reads; with the system clock both agree.
 ///
 /// Keys (`P` = prefix): `P.stream.<ch>` (STREAM, id `<offset>-0`, field `d`), `P.stream.meta.<ch>` (HASH:
-/// `e` epoch, `s` top offset, `x` meta expire-at, `sx` publications expire-at), `P.result.<ch>.<key>` (HASH
+/// `e` epoch, `s` top offset, `x` meta expire-at, `sx` publications expire-at, `m` the master it was last
+/// written under, through Sentinel), `P.result.<ch>.<key>` (HASH
 /// `o` offset, `e` epoch, `x` expire-at), `P.presence.data.<ch>` (HASH client → info),
 /// `P.presence.expire.<ch>` (ZSET client → expire-at ms), `P.fanout.<shard>.<k>` (STREAM of deliveries:
 /// `n` sequence, `t` kind p/j/l, `c` channel, `d` payload, `o` offset, `e` epoch) and its sequence
@@ -15,7 +16,9 @@ enum RedisEngineScripts {
     /// KEYS: meta, stream, result, fanout, fanout seq.
     /// ARGV: 1 encoded pub, 2 history size, 3 history TTL ms, 4 meta TTL ms, 5 result TTL ms, 6 now,
     /// 7 epoch for a new stream, 8 keeps history (0/1), 9 idempotent (0/1), 10 fan-out MAXLEN, 11 channel,
-    /// 12 meta expire-at, 13 publications expire-at, 14 result expire-at.
+    /// 12 meta expire-at, 13 publications expire-at, 14 result expire-at, 15 the master's identity ("" without
+    /// Sentinel). A stream last written under another master gets a new epoch: after a failover, a position
+    /// handed out by the old master (which may have taken writes the new one never saw) can never look valid.
     /// Returns {offset, epoch, fromCache}.
     static let publish = """
         local now = tonumber(ARGV[6])
@@ -28,14 +31,21 @@ enum RedisEngineScripts {
         local offset = 0
         local epoch = ''
         if ARGV[8] == '1' then
-          local m = redis.call('hmget', KEYS[1], 'e', 'x', 'sx')
+          local m = redis.call('hmget', KEYS[1], 'e', 'x', 'sx', 'm')
           epoch = m[1]
           if (not epoch) or (not m[2]) or tonumber(m[2]) <= now then
             epoch = ARGV[7]
             redis.call('del', KEYS[1], KEYS[2])
             redis.call('hset', KEYS[1], 'e', epoch, 's', 0)
-          elseif m[3] and tonumber(m[3]) <= now then
-            redis.call('del', KEYS[2])
+            if ARGV[15] ~= '' then redis.call('hset', KEYS[1], 'm', ARGV[15]) end
+          else
+            if ARGV[15] ~= '' and m[4] ~= ARGV[15] then
+              epoch = ARGV[7]
+              redis.call('hset', KEYS[1], 'e', epoch, 'm', ARGV[15])
+            end
+            if m[3] and tonumber(m[3]) <= now then
+              redis.call('del', KEYS[2])
+            end
           end
           offset = redis.call('hincrby', KEYS[1], 's', 1)
           redis.call('hset', KEYS[1], 'x', ARGV[12], 'sx', ARGV[13])
@@ -53,17 +63,23 @@ enum RedisEngineScripts {
         """
 
     /// KEYS: meta, stream. ARGV: 1 now, 2 meta TTL ms, 3 epoch for a new stream, 4 meta expire-at,
-    /// 5 mode (`none`, `fwd`, `rev`), 6 start id (fwd) / end id (rev), 7 count (0 = all).
+    /// 5 mode (`none`, `fwd`, `rev`), 6 start id (fwd) / end id (rev), 7 count (0 = all), 8 the master's
+    /// identity ("" without Sentinel; a new epoch under another master, as in `publish`).
     /// Returns {epoch, top, entries}.
     static let history = """
         local now = tonumber(ARGV[1])
-        local m = redis.call('hmget', KEYS[1], 'e', 'x', 'sx', 's')
+        local m = redis.call('hmget', KEYS[1], 'e', 'x', 'sx', 's', 'm')
         local epoch = m[1]
         if (not epoch) or (not m[2]) or tonumber(m[2]) <= now then
           redis.call('del', KEYS[1], KEYS[2])
           redis.call('hset', KEYS[1], 'e', ARGV[3], 's', 0, 'x', ARGV[4], 'sx', 0)
+          if ARGV[8] ~= '' then redis.call('hset', KEYS[1], 'm', ARGV[8]) end
           redis.call('pexpire', KEYS[1], ARGV[2])
           return {ARGV[3], 0, {}}
+        end
+        if ARGV[8] ~= '' and m[5] ~= ARGV[8] then
+          epoch = ARGV[3]
+          redis.call('hset', KEYS[1], 'e', epoch, 'm', ARGV[8])
         end
         if m[3] and tonumber(m[3]) <= now then
           redis.call('del', KEYS[2])

@@ -12,6 +12,12 @@ public struct RedisEndpoint: Sendable, Equatable {
     public var wantsTLS = false
     /// Set when the connection must use TLS.
     public var tls: RedisTLS?
+    /// Set when the shard's master is found through Redis Sentinel: `host` and `port` are then only a label
+    /// (the sentinels' first address) and every connection goes to the master they name.
+    public var sentinel: RedisSentinel?
+
+    /// Where to look for this shard, for messages and `/health`.
+    public var label: String { sentinel.map { "\($0)" } ?? "\(host):\(port)" }
 
     public init(host: String, port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0) {
         self.host = host
@@ -151,14 +157,43 @@ actor RedisShardPool {
         connections.contains { $0?.isActive == true } || (lastError == nil && connections.allSatisfy { $0 == nil })
     }
 
-    /// `group`: where the connection lives (nil: NIO's shared group).
+    /// `group`: where the connection lives (nil: NIO's shared group). Through Sentinel: to the master the
+    /// sentinels name, which must say it is the master (`ROLE`); otherwise the sentinels are asked again next time.
     static func open(_ e: RedisEndpoint, on group: (any EventLoopGroup)?, connectTimeout: TimeAmount, ioTimeout: TimeAmount?)
         async throws(RedisError) -> RedisConnection
     {
-        try await RedisConnection.connect(
-            host: e.host, port: e.port, eventLoop: (group ?? MultiThreadedEventLoopGroup.singleton).any(),
-            connectTimeout: connectTimeout, ioTimeout: ioTimeout,
-            username: e.username, password: e.password, database: e.database, tls: e.tls)
+        var host = e.host
+        var port = e.port
+        if let sentinel = e.sentinel {
+            let master = try await sentinel.master(group: group, connectTimeout: connectTimeout, ioTimeout: ioTimeout ?? connectTimeout)
+            host = master.host
+            port = master.port
+        }
+        let c: RedisConnection
+        do {
+            c = try await RedisConnection.connect(
+                host: host, port: port, eventLoop: (group ?? MultiThreadedEventLoopGroup.singleton).any(),
+                connectTimeout: connectTimeout, ioTimeout: ioTimeout,
+                username: e.username, password: e.password, database: e.database, tls: e.tls)
+        } catch {
+            e.sentinel?.invalidate()
+            throw error
+        }
+        guard let sentinel = e.sentinel else { return c }
+        let role: RESPValue
+        do {
+            role = try await c.send(["ROLE"])
+        } catch {
+            await c.close()
+            sentinel.invalidate()
+            throw error
+        }
+        guard role.elements?.first?.string == "master" else {
+            await c.close()
+            sentinel.invalidate()
+            throw .connectFailed("redis at \(host):\(port) is not the master of the \(sentinel) (ROLE: \(role.elements?.first?.string ?? "?"))")
+        }
+        return c
     }
 
     func sha(for script: String) -> String? { shas[script] }
@@ -171,9 +206,37 @@ actor RedisShardPool {
 
     /// Runs `script` with EVALSHA (loading it first when its SHA is unknown), falling back to EVAL on
     /// NOSCRIPT. A `-ERR` reply or a connection failure becomes ``EngineError/unavailable(_:)``.
-    func eval(_ script: String, keys: [[UInt8]], args: [[UInt8]]) async throws(EngineError) -> RESPValue {
+    ///
+    /// `master`: append the identity of the master the script runs on as its last argument (`host:port` through
+    /// Sentinel, "" otherwise): the history scripts start a new epoch for a stream last written under another master.
+    ///
+    /// `wait`: after the script, `WAIT` on the same connection until that many replicas have its writes (or the
+    /// timeout passes, which fails the call: the writes are on the master but might not survive a failover).
+    func eval(
+        _ script: String, keys: [[UInt8]], args: [[UInt8]], master: Bool = false, wait: (replicas: Int, timeout: Duration)? = nil
+    ) async throws(EngineError) -> RESPValue {
         let c = try await connection()
-        let tail = [Array(String(keys.count).utf8)] + keys + args
+        let reply = try await eval(script, keys: keys, args: args, master: master, on: c)
+        guard let wait, wait.replicas > 0 else { return reply }
+        let acknowledged: RESPValue
+        do {
+            acknowledged = try await c.send(["WAIT", String(wait.replicas), String(max(1, wait.timeout.milliseconds))])
+        } catch {
+            throw .unavailable(error.description)
+        }
+        guard case .integer(let n) = acknowledged, n >= wait.replicas else {
+            throw .unavailable(
+                "redis at \(c.address): the write reached \(acknowledged) of \(wait.replicas) replicas within "
+                    + "\(wait.timeout) (engine.redis.wait_replicas)")
+        }
+        return reply
+    }
+
+    private func eval(_ script: String, keys: [[UInt8]], args: [[UInt8]], master: Bool, on c: RedisConnection)
+        async throws(EngineError) -> RESPValue
+    {
+        let identity: [[UInt8]] = master ? [Array((endpoint.sentinel == nil ? "" : c.address).utf8)] : []
+        let tail = [Array(String(keys.count).utf8)] + keys + args + identity
         do {
             var sha = shas[script]
             if sha == nil {
