@@ -58,7 +58,8 @@ final class SharedRedisServer: Sendable {
         for _ in 0..<500 where !Self.canConnect(port) { usleep(10_000) }
     }
 
-    private static func freePort() -> Int {
+    /// A port nothing listens on now (also for ``SharedSentinelTopology``).
+    static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -71,7 +72,7 @@ final class SharedRedisServer: Sendable {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    private static func canConnect(_ port: Int) -> Bool {
+    static func canConnect(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
