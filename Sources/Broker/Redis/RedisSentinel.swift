@@ -22,6 +22,9 @@ public final class RedisSentinel: Sendable, Equatable, CustomStringConvertible {
     let clientName: String?
     let tls: RedisTLS?
     private let master = NIOLockedValueBox<Address?>(nil)
+    /// The connection the last answer came on, kept for the next question (the engine asks several times a
+    /// second): which sentinel it is connected to, and the connection.
+    private let asking = NIOLockedValueBox<(sentinel: Address, connection: RedisConnection)?>(nil)
 
     public init(
         sentinels: [Address], masterName: String, username: String? = nil, password: String? = nil,
@@ -61,6 +64,15 @@ public final class RedisSentinel: Sendable, Equatable, CustomStringConvertible {
     /// Forgets the master: the next ``master(group:connectTimeout:ioTimeout:)`` asks the sentinels again.
     public func invalidate() { master.withLockedValue { $0 = nil } }
 
+    /// Closes the connection kept for asking.
+    func close() async {
+        let kept = asking.withLockedValue { k -> RedisConnection? in
+            defer { k = nil }
+            return k?.connection
+        }
+        await kept?.close()
+    }
+
     /// The current master, asking the sentinels when none is known.
     public func master(group: (any EventLoopGroup)?, connectTimeout: TimeAmount, ioTimeout: TimeAmount) async throws(RedisError)
         -> Address
@@ -94,10 +106,16 @@ public final class RedisSentinel: Sendable, Equatable, CustomStringConvertible {
     private func ask(_ sentinel: Address, group: (any EventLoopGroup)?, connectTimeout: TimeAmount, ioTimeout: TimeAmount)
         async throws(RedisError) -> Address
     {
-        let c = try await RedisConnection.connect(
-            host: sentinel.host, port: sentinel.port, eventLoop: (group ?? MultiThreadedEventLoopGroup.singleton).any(),
-            connectTimeout: connectTimeout, ioTimeout: ioTimeout, username: username, password: password, tls: tls)
-        if let clientName { _ = try? await c.send(["CLIENT", "SETNAME", clientName]) }
+        let kept = asking.withLockedValue { $0 }.flatMap { $0.sentinel == sentinel && $0.connection.isActive ? $0.connection : nil }
+        let c: RedisConnection
+        if let kept {
+            c = kept
+        } else {
+            c = try await RedisConnection.connect(
+                host: sentinel.host, port: sentinel.port, eventLoop: (group ?? MultiThreadedEventLoopGroup.singleton).any(),
+                connectTimeout: connectTimeout, ioTimeout: ioTimeout, username: username, password: password, tls: tls)
+            if let clientName { _ = try? await c.send(["CLIENT", "SETNAME", clientName]) }
+        }
         let reply: RESPValue
         do {
             reply = try await c.send(["SENTINEL", "get-master-addr-by-name", masterName])
@@ -105,7 +123,12 @@ public final class RedisSentinel: Sendable, Equatable, CustomStringConvertible {
             await c.close()
             throw error
         }
-        await c.close()
+        let replaced = asking.withLockedValue { kept -> RedisConnection? in
+            let old = kept?.connection
+            kept = (sentinel, c)
+            return old === c ? nil : old
+        }
+        await replaced?.close()
         guard let parts = reply.elements, parts.count == 2, let host = parts[0].string, let portText = parts[1].string,
             let port = Int(portText)
         else { throw .server("sentinel knows no master named \(ConfigMessage.quoted(masterName))") }

@@ -42,7 +42,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         public var maxReconnectDelay: Duration = .seconds(2)
         /// How often the sentinels are asked which server is the master (Sentinel shards only). A failover is
         /// followed within this period, even while the old master still accepts connections and writes.
-        public var sentinelPoll: Duration = .milliseconds(500)
+        public var sentinelPoll: Duration = .milliseconds(100)
         /// A publish is acknowledged only once this many replicas have it (`WAIT`), so that it survives a failover;
         /// 0 (the default, as in Centrifugo) acknowledges it once the master has it.
         public var waitReplicas = 0
@@ -217,6 +217,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         for t in tasks { t.cancel() }
         for t in tasks { await t.value }
         for p in pools { await p.closeAll() }
+        for e in endpoints { await e.sentinel?.close() }
     }
 
     private var isStopped: Bool { state.withLockedValue { $0.stopped } }
