@@ -131,25 +131,18 @@ enum UniPushSlice {
 
     /// The push object in `frame`, or nil when `frame` is not an unmasked text frame holding `{"push":…}`.
     static func pushObject(in frame: ByteBuffer) -> ByteBuffer? {
-        let start = frame.readerIndex
-        guard let first = frame.getInteger(at: start, as: UInt8.self), first & 0x0F == WebSocketFraming.opcodeText,
-            let second = frame.getInteger(at: start + 1, as: UInt8.self), second & 0x80 == 0
-        else { return nil }
-        let headerSize: Int
-        switch second & 0x7F {
-        case 126: headerSize = 4
-        case 127: headerSize = 10
-        default: headerSize = 2
+        guard let (opcode, payload) = WebSocketFraming.payload(of: frame), opcode == WebSocketFraming.opcodeText else {
+            return nil
         }
         let prefix = JSONProtocolEncoder.pushPrefix
-        let objectStart = start + headerSize + prefix.count
-        let objectLength = frame.writerIndex - objectStart - 1
-        guard objectLength >= 2, frame.getInteger(at: frame.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "}") else {
+        let start = payload.readerIndex
+        let objectLength = payload.readableBytes - prefix.count - 1
+        guard objectLength >= 2, payload.getInteger(at: payload.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "}") else {
             return nil
         }
-        for (i, byte) in prefix.enumerated() where frame.getInteger(at: start + headerSize + i, as: UInt8.self) != byte {
+        for (i, byte) in prefix.enumerated() where payload.getInteger(at: start + i, as: UInt8.self) != byte {
             return nil
         }
-        return frame.getSlice(at: objectStart, length: objectLength)
+        return payload.getSlice(at: start + prefix.count, length: objectLength)
     }
 }
