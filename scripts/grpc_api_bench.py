@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import threading
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "Tests" / "Interop"))
 
+sys.path.insert(0, str(REPO / "scripts"))
+
+from broker_cpu import run_threads  # noqa: E402
 from conftest import API_KEY, Broker, base_config, deep_merge, free_port, http_session  # noqa: E402
 from test_grpc_api import GRPCTransport  # noqa: E402
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def http_worker(broker: Broker, n: int, tag: str) -> None:
@@ -49,21 +44,11 @@ def grpc_worker(transport: GRPCTransport, n: int, tag: str) -> None:
 
 
 def run_mode(broker: Broker, mode: str, threads: int, calls: int, transport: GRPCTransport) -> tuple[float, float]:
-    workers = [
-        threading.Thread(
-            target=http_worker if mode == "http" else grpc_worker,
-            args=(broker if mode == "http" else transport, calls, f"{mode}{t}"),
-        )
-        for t in range(threads)
-    ]
-    cpu0, t0 = cpu_seconds(broker.proc.pid), time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    cpu1, t1 = cpu_seconds(broker.proc.pid), time.perf_counter()
-    n = threads * calls
-    return n / (t1 - t0), (cpu1 - cpu0) / n * 1e6
+    if mode == "http":
+        workers = [lambda t=t: http_worker(broker, calls, f"http{t}") for t in range(threads)]
+    else:
+        workers = [lambda t=t: grpc_worker(transport, calls, f"grpc{t}") for t in range(threads)]
+    return run_threads(broker.proc.pid, workers, threads * calls)
 
 
 def main() -> None:

@@ -11,23 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import threading
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "Tests" / "Interop"))
 
+sys.path.insert(0, str(REPO / "scripts"))
+
 import conftest  # noqa: E402
+from broker_cpu import run_threads  # noqa: E402
 from conftest import API_KEY, Broker, http_session, uid  # noqa: E402
 from test_redis_sentinel import SentinelTopology, sentinel_config  # noqa: E402
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def worker(broker: Broker, n: int, tag: str) -> None:
@@ -39,15 +34,8 @@ def worker(broker: Broker, n: int, tag: str) -> None:
 
 
 def measure(broker: Broker, threads: int, calls: int) -> tuple[float, float]:
-    ts = [threading.Thread(target=worker, args=(broker, calls, f"t{t}-{uid()}")) for t in range(threads)]
-    cpu0, t0 = cpu_seconds(broker.proc.pid), time.perf_counter()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    cpu1, t1 = cpu_seconds(broker.proc.pid), time.perf_counter()
-    n = threads * calls
-    return n / (t1 - t0), (cpu1 - cpu0) / n * 1e6
+    workers = [lambda t=t: worker(broker, calls, f"t{t}-{uid()}") for t in range(threads)]
+    return run_threads(broker.proc.pid, workers, threads * calls)
 
 
 def main() -> None:
