@@ -523,9 +523,10 @@ def test_reflection_v1alpha_and_v1(tmp_path):
 
 
 def test_open_api_on_loopback_without_key(tmp_path):
-    """Centrifugo checks no key when grpc_api.key is empty; the broker allows that on loopback only, with a warning."""
+    """Centrifugo checks no key when grpc_api.key is empty; the broker allows that on loopback only, with a warning.
+    (`localhost` as the address, as Centrifugo configs often have it.)"""
     port = free_port()
-    b = Broker(grpc_config(port, key=""), name="grpc-open").start()
+    b = Broker(grpc_config(port, key="", address="localhost"), name="grpc-open").start()
     t = GRPCTransport(f"127.0.0.1:{port}", key="anything")
     try:
         assert t.call("info", {})["result"]["nodes"]

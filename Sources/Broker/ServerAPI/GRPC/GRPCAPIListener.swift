@@ -29,8 +29,12 @@ final class GRPCAPIListener: Sendable {
         let transportConfig = HTTP2ServerTransport.Posix.Config.defaults { c in
             if grpc.maxReceiveMessageSize > 0 { c.rpc.maxRequestPayloadSize = grpc.maxReceiveMessageSize }
         }
+        // grpc-swift binds IP literals only: `localhost` (Centrifugo's configs use it) is 127.0.0.1.
+        let host = listener.host == "localhost" ? "127.0.0.1" : listener.host
+        let address: GRPCNIOTransportCore.SocketAddress =
+            host.contains(":") ? .ipv6(host: host, port: listener.port) : .ipv4(host: host, port: listener.port)
         let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: listener.host, port: listener.port), transportSecurity: try security(tls),
+            address: address, transportSecurity: try security(tls),
             config: transportConfig, eventLoopGroup: group)
         var services: [any RegistrableRPCService] = [GRPCAPIService(api: api, config: grpc)]
         if grpc.reflection { services.append(GRPCReflectionService()) }
