@@ -6,7 +6,9 @@ What it does, against a running facade + broker:
   2. Alice creates a workspace, invites Bob by email, Bob accepts the invite;
   3. Alice connects to the broker with centrifuge-python, using the facade's connection token
      (GET /v1/realtime/token), and subscribes to the workspace channel with a subscription token
-     (GET /v1/realtime/subscription-token); both tokens are refreshed through the SDK's get_token callbacks;
+     (GET /v1/realtime/subscription-token); both tokens are refreshed through the SDK's get_token callbacks
+     (subscription tokens live 5 minutes by default: a member removed from the workspace is unsubscribed by the
+     broker at once, and should that ever be missed, the next renewal is refused with 403 and ends it);
   4. Alice posts a check-in, Bob comments on it;
   5. Alice prints every event the workspace channel delivers, and the script exits 0 once the
      comment.created event has arrived (exit 1, with what to check, when it does not).
@@ -124,7 +126,10 @@ def connection_token(session: str) -> ConnectionToken:
 
 
 def subscription_token(session: str, channel: str) -> str:
-    """GET /v1/realtime/subscription-token?channel=workspace:<id> -> {"token", "channel", "expires_at"}."""
+    """GET /v1/realtime/subscription-token?channel=workspace:<id> -> {"token", "channel", "expires_at", "expires_in"}.
+
+    403 not_a_member once the user is no longer an active member of the workspace.
+    """
     return api("GET", "/v1/realtime/subscription-token", session, channel=channel)["token"]
 
 
@@ -237,7 +242,8 @@ async def main() -> None:
     print(f"workspace {workspace['name']!r} created ({ws_id})")
     invite = api("POST", f"/v1/workspaces/{ws_id}/invites", alice, {"email": bob_email})
     print(f"Alice invited {bob_email}")
-    # The invite's token is what Bob would receive by email; here we hand it to him directly.
+    # The invite's token is what Bob would receive by email; here we hand it to him directly. It is bound to
+    # bob_email: anyone else who tried it would get 403 invite_addressee_mismatch.
     api("POST", f"/v1/invites/{invite['token']}/accept", bob, {"display_name": "Bob"})
     print("Bob accepted the invite")
 

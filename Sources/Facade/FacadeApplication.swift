@@ -57,7 +57,8 @@ public enum FacadeApplication {
             passwords: Passwords(cost: configuration.bcryptCost),
             google: google,
             brokerTokens: await BrokerTokens(
-                secret: configuration.brokerTokenSecret, lifetime: configuration.brokerTokenLifetime),
+                secret: configuration.brokerTokenSecret, connectionLifetime: configuration.brokerTokenLifetime,
+                subscriptionLifetime: configuration.subscriptionTokenLifetime),
             now: configuration.now)
 
         let router = Router(context: AppRequestContext.self)
@@ -74,6 +75,7 @@ public enum FacadeApplication {
         TodoRoutes(deps: deps).register(v1)
         NotificationRoutes(deps: deps).register(v1)
         RealtimeRoutes(deps: deps).register(v1)
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router
     }
 }

@@ -14,7 +14,12 @@ public struct FacadeConfiguration: Sendable {
     public var brokerAPIKey: String = ""
     /// The broker's `client.token.hmac_secret_key`, used to mint connection and subscription tokens.
     public var brokerTokenSecret: String
+    /// Lifetime of broker connection tokens (`GET /v1/realtime/token`).
     public var brokerTokenLifetime: TimeInterval = 3600
+    /// Lifetime of broker subscription tokens (`GET /v1/realtime/subscription-token`), env
+    /// `BROKER_SUBSCRIPTION_TOKEN_TTL`: the longest a subscription can outlive a revocation the broker missed
+    /// (clients renew through the SDK's `getToken`/`get_token`, and a removed member is refused).
+    public var subscriptionTokenLifetime: TimeInterval = 300
     /// Secret for the facade's own session tokens (HS256).
     public var sessionSecret: String
     public var sessionLifetime: TimeInterval = 7 * 24 * 3600

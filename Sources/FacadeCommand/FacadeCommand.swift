@@ -39,6 +39,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Session token secret (env FACADE_JWT_SECRET).") var jwtSecret: String?
     @Option(name: .customLong("google-client-id"), help: "Google OAuth client id (env GOOGLE_CLIENT_ID).") var googleClientID: String?
     @Option(name: .customLong("google-jwks-file"), help: "Path to Google's JWKS JSON (env GOOGLE_JWKS_FILE).") var googleJWKSFile: String?
+    @Option(
+        name: .customLong("broker-subscription-token-ttl"),
+        help: "Seconds a broker subscription token lives (env BROKER_SUBSCRIPTION_TOKEN_TTL, default 300).")
+    var subscriptionTokenTTL: Int?
     @Flag(help: "Do not run the outbox relay in this process (env FACADE_NO_RELAY=1).") var noRelay = false
 
     func run() async throws {
@@ -58,6 +62,12 @@ struct Serve: AsyncParsableCommand {
             } catch {
                 fail("GOOGLE_JWKS_FILE \(path) cannot be read (\(error.localizedDescription)).")
             }
+        }
+        if let raw = subscriptionTokenTTL.map(String.init) ?? env("BROKER_SUBSCRIPTION_TOKEN_TTL") {
+            guard let seconds = Int(raw), (1...86_400).contains(seconds) else {
+                fail("BROKER_SUBSCRIPTION_TOKEN_TTL must be a number of seconds from 1 to 86400, not \(raw).")
+            }
+            configuration.subscriptionTokenLifetime = TimeInterval(seconds)
         }
         configuration.runRelay = !(noRelay || env("FACADE_NO_RELAY") == "1")
         if let cost = env("FACADE_BCRYPT_COST").flatMap(UInt8.init) { configuration.bcryptCost = cost }

@@ -3,8 +3,8 @@ import Hummingbird
 import HummingbirdTesting
 import Synchronization
 
-/// A stand-in for the broker's HTTP API: records `POST /api/publish` and `/api/batch` publications and can
-/// answer 503 (the real broker is driven by the interop suite's end-to-end tests).
+/// A stand-in for the broker's HTTP API: records `POST /api/publish` and `/api/batch` publications and
+/// unsubscribes, and can answer 503 (the real broker is driven by the interop suite's end-to-end tests).
 final class FakeBroker: Sendable {
     struct Publication: Sendable {
         var channel: String
@@ -13,7 +13,10 @@ final class FakeBroker: Sendable {
         var apiKey: String?
     }
 
+    /// One command as the broker received it, in order: `publish <channel> <type>` or `unsubscribe <channel> <user>`.
     struct State {
+        var commands: [String] = []
+        var unsubscribes: [(user: String, channel: String)] = []
         var publications: [Publication] = []
         var failuresRemaining = 0
         var failedAttempts = 0
@@ -27,6 +30,9 @@ final class FakeBroker: Sendable {
     let state = Mutex(State())
 
     var publications: [Publication] { state.withLock { $0.publications } }
+    var unsubscribes: [(user: String, channel: String)] { state.withLock { $0.unsubscribes } }
+    /// Every command received, in order (`publish <channel> <type>`, `unsubscribe <channel> <user>`).
+    var commands: [String] { state.withLock { $0.commands } }
     var failedAttempts: Int { state.withLock { $0.failedAttempts } }
     var requests: Int { state.withLock { $0.requests } }
     var batchSizes: [Int] { state.withLock { $0.batchSizes } }
@@ -57,6 +63,14 @@ final class FakeBroker: Sendable {
             let commands = json["commands"] as? [[String: Any]] ?? []
             self.state.withLock { $0.batchSizes.append(commands.count) }
             let replies = commands.map { command -> String in
+                if let unsubscribe = command["unsubscribe"] as? [String: Any] {
+                    let user = unsubscribe["user"] as? String ?? "", channel = unsubscribe["channel"] as? String ?? ""
+                    self.state.withLock {
+                        $0.unsubscribes.append((user, channel))
+                        $0.commands.append("unsubscribe \(channel) \(user)")
+                    }
+                    return #"{"unsubscribe":{}}"#
+                }
                 guard let publish = command["publish"] as? [String: Any], !self.refused(publish) else {
                     return #"{"error":{"code":107,"message":"bad request"}}"#
                 }
@@ -92,6 +106,7 @@ final class FakeBroker: Sendable {
             apiKey: apiKey)
         return state.withLock { state -> Int in
             state.publications.append(publication)
+            state.commands.append("publish \(publication.channel) \(publication.type ?? "")")
             return state.publications.count
         }
     }

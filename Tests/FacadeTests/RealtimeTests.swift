@@ -38,7 +38,9 @@ struct RealtimeTests {
             let expiresAt = try #require(subscription.string("expires_at"))
             #expect(try Date(expiresAt, strategy: .iso8601) == subClaims.exp.value)
             #expect(try Date(expiresAt, strategy: .iso8601) > Date())
-            #expect(subscription["expires_in"] as? Int == 3600)
+            // Subscription tokens are the short-lived ones (300 s by default), connection tokens last an hour.
+            #expect(subscription["expires_in"] as? Int == 300)
+            #expect(subClaims.exp.value.timeIntervalSince(subClaims.iat.value) == 300)
             #expect(subscription.string("channel") == channel)
 
             let refused = try await api.call(.get, "/v1/realtime/subscription-token?channel=\(channel)", token: stranger.token)

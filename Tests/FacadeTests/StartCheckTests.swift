@@ -96,8 +96,8 @@ struct StartCheckTests {
     @Test("a short secret accepted on loopback signs exactly as the broker computes HMAC with it")
     func shortKeyInteroperates() async throws {
         let secret = "short"
-        let tokens = await BrokerTokens(secret: secret, lifetime: 60)
-        let (token, _) = try await tokens.connectionToken(userID: UUID(), now: Date())
+        let tokens = await BrokerTokens(secret: secret, connectionLifetime: 60, subscriptionLifetime: 60)
+        let (token, _, _) = try await tokens.connectionToken(userID: UUID(), now: Date())
         let parts = token.split(separator: ".").map(String.init)
         try #require(parts.count == 3)
         // What any verifier holding the raw 5-byte secret computes (RFC 7515: HMAC over "header.payload").

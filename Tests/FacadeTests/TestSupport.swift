@@ -123,12 +123,18 @@ struct Reply: @unchecked Sendable {
     let status: HTTPResponse.Status
     let json: Any?
     let raw: String
+    var headers: HTTPFields = [:]
 
     var object: [String: Any] { json as? [String: Any] ?? [:] }
     subscript(key: String) -> Any? { object[key] }
     func string(_ key: String) -> String? { object[key] as? String }
     var items: [[String: Any]] { object["items"] as? [[String: Any]] ?? [] }
     var errorCode: String? { (object["error"] as? [String: Any])?["code"] as? String }
+    /// The error's `fields`, each as "field code".
+    var errorFields: [String] {
+        ((object["error"] as? [String: Any])?["fields"] as? [[String: Any]] ?? [])
+            .map { "\($0["field"] as? String ?? "?") \($0["code"] as? String ?? "?")" }
+    }
 }
 
 /// Thin JSON client over HummingbirdTesting's client.
@@ -146,10 +152,22 @@ struct API: Sendable {
             headers[.contentType] = "application/json"
             body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
         }
+        return try await send(method, uri, headers: headers, body: body)
+    }
+
+    /// Sends `body` as it is (not JSON, JSON with a NUL escape, an array…).
+    @discardableResult
+    func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, rawBody: String) async throws -> Reply {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await send(method, uri, headers: headers, body: ByteBuffer(string: rawBody))
+    }
+
+    private func send(_ method: HTTPRequest.Method, _ uri: String, headers: HTTPFields, body: ByteBuffer?) async throws -> Reply {
         let response = try await client.executeRequest(uri: uri, method: method, headers: headers, body: body)
         let raw = String(buffer: response.body)
         let parsed = raw.isEmpty ? nil : try? JSONSerialization.jsonObject(with: Data(raw.utf8), options: [.fragmentsAllowed])
-        return Reply(status: response.status, json: parsed, raw: raw)
+        return Reply(status: response.status, json: parsed, raw: raw, headers: response.headers)
     }
 
     struct Session {

@@ -3,7 +3,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Publishes to a Centrifugo-compatible broker through its HTTP API (`POST <api>/publish`).
+/// Sends outbox commands (publish, unsubscribe) to a Centrifugo-compatible broker through its HTTP API
+/// (`POST <api>/batch`).
 public struct BrokerPublisher: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -22,32 +23,11 @@ public struct BrokerPublisher: Sendable {
         self.timeout = timeout
     }
 
-    /// One publication for ``publishBatch(_:)``.
-    struct Item: Sendable {
-        var channel: String
-        var dataJSON: String
-        var idempotencyKey: String
-    }
-
-    /// Sends `{"channel", "data", "idempotency_key"}`. The broker drops a repeated idempotency key,
-    /// so a row re-sent after a crash between publish and commit is delivered once.
-    /// Throws on transport errors, non-200 answers and `{"error": ...}` bodies.
-    func publish(channel: String, dataJSON: String, idempotencyKey: String) async throws {
-        let results = try await publishBatch([Item(channel: channel, dataJSON: dataJSON, idempotencyKey: idempotencyKey)])
-        if case .failure(let error) = results[0] { throw error }
-    }
-
-    /// Sends the items in one `POST <api>/batch` (the broker runs them in order) and returns each one's
-    /// outcome; one request instead of one per item is what lets the relay keep up under load.
+    /// Sends the commands in one `POST <api>/batch` (the broker runs them in order) and returns each one's
+    /// outcome; one request instead of one per command is what lets the relay keep up under load.
     /// Throws when the request as a whole fails (transport error, non-200, an unreadable answer).
-    func publishBatch(_ items: [Item]) async throws -> [Result<Void, Failure>] {
-        var body = "{\"commands\":["
-        for (i, item) in items.enumerated() {
-            if i > 0 { body += "," }
-            body += "{\"publish\":{\"channel\":\(JSONResponse.quote(item.channel)),\"data\":\(JSONResponse.compact(item.dataJSON)),"
-            body += "\"idempotency_key\":\(JSONResponse.quote(item.idempotencyKey))}}"
-        }
-        body += "]}"
+    func send(_ commands: [BrokerCommand]) async throws -> [Result<Void, Failure>] {
+        let body = "{\"commands\":[" + commands.map(\.batchJSON).joined(separator: ",") + "]}"
         var request = HTTPClientRequest(url: "\(apiURL)/batch")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -74,8 +54,8 @@ public struct BrokerPublisher: Sendable {
             throw Failure(description: "broker answered something that is not a batch reply")
         }
         if let error = reply.error { throw Failure(description: "broker error \(error.code): \(error.message)") }
-        guard let replies = reply.replies, replies.count == items.count else {
-            throw Failure(description: "broker answered \(reply.replies?.count ?? 0) replies for \(items.count) publications")
+        guard let replies = reply.replies, replies.count == commands.count else {
+            throw Failure(description: "broker answered \(reply.replies?.count ?? 0) replies for \(commands.count) commands")
         }
         return replies.map { r in
             if let error = r.error { return .failure(Failure(description: "broker error \(error.code): \(error.message)")) }

@@ -3,7 +3,8 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// Delivers outbox rows to the broker.
+/// Delivers outbox rows to the broker: publications, and unsubscribes that end a removed member's
+/// subscription (``BrokerCommand``).
 ///
 /// Wakes on `NOTIFY facade_outbox` (fired by a trigger when an outbox insert commits) and also polls every
 /// `pollInterval`, in case a notification was missed while the listening connection was down.
@@ -107,28 +108,36 @@ public struct OutboxRelay: Service {
         var failed: Bool
     }
 
-    /// Claims up to `batchSize` due rows, publishes them in id order in one batch request and records the
+    /// Claims up to `batchSize` due rows, sends their commands in id order in one batch request and records the
     /// results. A row the broker refused gets its backoff; if the request as a whole fails (the broker is
     /// most likely down), the first row gets the backoff and the others are released untouched.
     func processBatch() async throws -> BatchOutcome {
         try await db.transaction { connection in
             let rows = try await connection.query(
                 """
-                SELECT id, channel, payload::text, attempts FROM outbox
+                SELECT id, kind, channel, payload::text, user_id, attempts FROM outbox
                 WHERE sent_at IS NULL AND next_attempt_at <= now()
                 ORDER BY id
                 LIMIT \(options.batchSize)
                 FOR UPDATE SKIP LOCKED
                 """, logger: logger)
-            var claimed: [(id: Int64, channel: String, payload: String, attempts: Int32)] = []
-            for try await row in rows.decode((Int64, String, String, Int32).self) {
-                claimed.append((row.0, row.1, row.2, row.3))
+            var claimed: [(id: Int64, command: BrokerCommand, attempts: Int32)] = []
+            var unreadable = false
+            for try await (id, kind, channel, payload, userID, attempts) in rows.decode(
+                (Int64, String, String, String?, UUID?, Int32).self)
+            {
+                guard let command = BrokerCommand(outboxID: id, kind: kind, channel: channel, payload: payload, userID: userID)
+                else {
+                    unreadable = true
+                    try await backOff(id, attempts: attempts, error: "outbox row of unknown kind \(kind)", connection)
+                    continue
+                }
+                claimed.append((id, command, attempts))
             }
-            if claimed.isEmpty { return BatchOutcome(claimed: 0, sent: 0, failed: false) }
+            if claimed.isEmpty { return BatchOutcome(claimed: 0, sent: 0, failed: unreadable) }
             let results: [Result<Void, BrokerPublisher.Failure>]
             do {
-                results = try await publisher.publishBatch(
-                    claimed.map { .init(channel: $0.channel, dataJSON: $0.payload, idempotencyKey: "outbox-\($0.id)") })
+                results = try await publisher.send(claimed.map(\.command))
             } catch where Task.isCancelled {
                 // Shutting down: roll back; the rows stay pending without counting an attempt.
                 throw error
@@ -137,7 +146,7 @@ public struct OutboxRelay: Service {
                 return BatchOutcome(claimed: claimed.count, sent: 0, failed: true)
             }
             var sentIDs: [Int64] = []
-            var failed = false
+            var failed = unreadable
             for (row, result) in zip(claimed, results) {
                 switch result {
                 case .success: sentIDs.append(row.id)

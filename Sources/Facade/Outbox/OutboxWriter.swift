@@ -49,7 +49,7 @@ enum OutboxWriter {
                 "SELECT 1 FROM members WHERE id = \(memberID) AND workspace_id = \(membership.workspaceID) AND status = 'active'",
                 logger: logger)
             guard inWorkspace else {
-                throw APIError.validation(field: "mentions", "Mentioned member \(memberID.uuidString.lowercased()) is not in this workspace.")
+                throw APIError.validation(field: "mentions", .invalidValue, "Mentioned member \(memberID.uuidString.lowercased()) is not in this workspace.")
             }
             try await notify(connection, recipientMemberID: memberID, kind: .mention, payloadJSON: payloadJSON, logger: logger)
         }

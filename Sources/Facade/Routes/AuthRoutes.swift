@@ -37,9 +37,9 @@ struct AuthRoutes {
         let body = try await request.decodeJSON(SignUpRequest.self, context: context)
         let email = body.email.trimmed
         var validator = Validator()
-        validator.check(Self.isPlausibleEmail(email), "email", "Must be a valid email address.")
-        validator.check(body.password.count >= 8, "password", "Must be at least 8 characters.")
-        validator.check(body.password.utf8.count <= 72, "password", "Must be at most 72 bytes.")
+        validator.check(Self.isPlausibleEmail(email), "email", .invalidFormat, "Must be a valid email address.")
+        validator.check(body.password.count >= 8, "password", .tooShort, "Must be at least 8 characters.")
+        validator.check(body.password.utf8.count <= 72, "password", .tooLong, "Must be at most 72 bytes.")
         try validator.throwIfInvalid()
 
         let hash = try await deps.passwords.hash(body.password)

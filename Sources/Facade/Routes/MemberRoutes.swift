@@ -68,11 +68,9 @@ struct MemberRoutes {
         let body = try await request.decodeJSON(UpdateRequest.self, context: context)
         var validator = Validator()
         if let role = body.role {
-            validator.check(["owner", "admin", "member"].contains(role), "role", "Must be owner, admin or member.")
+            validator.check(["owner", "admin", "member"].contains(role), "role", .invalidValue, "Must be owner, admin or member.")
         }
-        if let name = body.display_name?.trimmed {
-            validator.check(!name.isEmpty && name.count <= 100, "display_name", "Must be 1 to 100 characters.")
-        }
+        validator.text(body.display_name, "display_name", maxLength: 100)
         try validator.throwIfInvalid()
 
         let json = try await deps.db.transaction { connection -> String in
@@ -108,7 +106,8 @@ struct MemberRoutes {
     }
 
     /// Owners/admins remove others (an admin cannot remove an owner); any member may remove themselves (leave).
-    /// Removal marks the member `left`, keeping their posts and comments.
+    /// Removal marks the member `left`, keeping their posts and comments, and ends their open subscription to the
+    /// workspace channel (a broker `unsubscribe` in the same outbox flow, after the `member.left` event).
     func remove(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let userID = try await deps.authenticate(request)
         let workspaceID = try context.parameters.uuid("workspaceID", what: "Workspace")
@@ -131,6 +130,8 @@ struct MemberRoutes {
             else { throw APIError.notFound("Member") }
             try await OutboxWriter.workspaceEvent(
                 connection, workspaceID: workspaceID, type: .memberLeft, dataJSON: json, logger: deps.logger)
+            try await OutboxWriter.revokeWorkspaceAccess(
+                connection, workspaceID: workspaceID, userID: target.userID, logger: deps.logger)
         }
         return JSONResponse.noContent()
     }

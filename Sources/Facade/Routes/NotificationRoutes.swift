@@ -17,7 +17,7 @@ struct NotificationRoutes {
         let page = try PageRequest(request)
         var unreadOnly = false
         if let raw = request.uri.queryParameters["unread"] {
-            guard let value = Bool(String(raw)) else { throw APIError.validation(field: "unread", "Must be true or false.") }
+            guard let value = Bool(String(raw)) else { throw APIError.validation(field: "unread", .invalidFormat, "Must be true or false.") }
             unreadOnly = value
         }
         let result = try await deps.db.withConnection { connection in

@@ -28,8 +28,7 @@ struct PostRoutes {
 
     static func validateBody(_ body: String, field: String = "body") throws {
         var validator = Validator()
-        validator.check(!body.trimmed.isEmpty && body.count <= maxBodyLength, field,
-                        "Must be 1 to \(maxBodyLength) characters.")
+        validator.text(body, field, maxLength: maxBodyLength)
         try validator.throwIfInvalid()
     }
 
@@ -40,9 +39,8 @@ struct PostRoutes {
         let workspaceID = try context.parameters.uuid("workspaceID", what: "Workspace")
         let body = try await request.decodeJSON(CreateRequest.self, context: context)
         var validator = Validator()
-        validator.check(["checkin", "checkout"].contains(body.kind), "kind", "Must be checkin or checkout.")
-        validator.check(!body.body.trimmed.isEmpty && body.body.count <= Self.maxBodyLength, "body",
-                        "Must be 1 to \(Self.maxBodyLength) characters.")
+        validator.check(["checkin", "checkout"].contains(body.kind), "kind", .invalidValue, "Must be checkin or checkout.")
+        validator.text(body.body, "body", maxLength: Self.maxBodyLength)
         try validator.throwIfInvalid()
         let now = deps.now()
 
@@ -58,7 +56,7 @@ struct PostRoutes {
                     """, logger: deps.logger)
                 for try await id in rows.decode(UUID.self) { checkinID = id }
                 guard checkinID != nil else {
-                    throw APIError.validation(field: "kind", "Check in before checking out today.")
+                    throw APIError.validation(field: "kind", .invalidValue, "Check in before checking out today.")
                 }
             }
             guard let json = try await connection.jsonRow(

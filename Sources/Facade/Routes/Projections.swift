@@ -56,7 +56,7 @@ enum Projection {
 
     static func invite(_ i: String = "i") -> String {
         """
-        json_build_object('id', \(i).id, 'workspace_id', \(i).workspace_id, 'token', \(i).token, \
+        json_build_object('id', \(i).id, 'workspace_id', \(i).workspace_id, 'kind', \(i).kind, 'token', \(i).token, \
         'email', \(i).email, 'expires_at', \(i).expires_at, 'accepted_at', \(i).accepted_at, \
         'created_at', \(i).created_at)
         """

@@ -72,7 +72,8 @@ struct ReactionRoutes {
         let body = try await request.decodeJSON(AddRequest.self, context: context)
         let emoji = body.emoji.trimmed
         var validator = Validator()
-        validator.check(!emoji.isEmpty && emoji.count <= 16 && !emoji.contains("/"), "emoji", "Must be 1 to 16 characters.")
+        validator.text(emoji, "emoji", maxLength: 16)
+        validator.check(!emoji.contains("/"), "emoji", .forbiddenCharacter, "Must not contain '/'.")
         try validator.throwIfInvalid()
         let json = try await deps.db.transaction { connection -> String in
             let me = try await Membership.require(connection, workspaceID: workspaceID, userID: userID, logger: deps.logger)
@@ -102,8 +103,7 @@ struct ReactionRoutes {
     func remove(_ request: Request, _ context: AppRequestContext, target: Target) async throws -> Response {
         let userID = try await deps.authenticate(request)
         let workspaceID = try context.parameters.uuid("workspaceID", what: "Workspace")
-        guard let rawEmoji = context.parameters.get("emoji") else { throw APIError.notFound("Reaction") }
-        let emoji = rawEmoji.removingPercentEncoding ?? rawEmoji
+        let emoji = try context.parameters.text("emoji", what: "Reaction", decode: true)
         try await deps.db.transaction { connection in
             let me = try await Membership.require(connection, workspaceID: workspaceID, userID: userID, logger: deps.logger)
             _ = try await targetAuthor(connection, target, workspaceID: workspaceID)

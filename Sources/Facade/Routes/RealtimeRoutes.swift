@@ -28,7 +28,7 @@ struct RealtimeRoutes {
             for try await id in rows.decode(UUID.self) { ids.append(id) }
             return ids
         }
-        let (token, expiresAt) = try await deps.brokerTokens.connectionToken(userID: userID, now: deps.now())
+        let (token, expiresAt, expiresIn) = try await deps.brokerTokens.connectionToken(userID: userID, now: deps.now())
         struct Body: Encodable {
             var token: String
             var expires_at: Date
@@ -37,23 +37,25 @@ struct RealtimeRoutes {
             var workspace_channels: [String]
         }
         return JSONResponse.encode(Body(
-            token: token, expires_at: expiresAt, expires_in: deps.brokerTokens.lifetimeSeconds,
+            token: token, expires_at: expiresAt, expires_in: expiresIn,
             personal_channel: Channel.personal(userID: userID), workspace_channels: workspaceIDs.map(Channel.workspace)))
     }
 
-    /// Only for `workspace:<id>` channels, and only to active members of that workspace.
+    /// Only for `workspace:<id>` channels, and only to active members of that workspace. Short-lived
+    /// (``FacadeConfiguration/subscriptionTokenLifetime``): the SDK asks again before it expires, and a member who
+    /// was removed meanwhile gets 403, which ends the subscription even if the broker missed the `unsubscribe`.
     func subscriptionToken(_ request: Request) async throws -> Response {
         let userID = try await deps.authenticate(request)
         guard let channel = request.uri.queryParameters["channel"].map(String.init) else {
-            throw APIError.validation(field: "channel", "The channel query parameter is required.")
+            throw APIError.validation(field: "channel", .required, "The channel query parameter is required.")
         }
         guard let workspaceID = Channel.workspaceID(of: channel) else {
-            throw APIError.validation(field: "channel", "Must be workspace:<workspace id>.")
+            throw APIError.validation(field: "channel", .invalidFormat, "Must be workspace:<workspace id>.")
         }
         try await deps.db.withConnection { connection in
             _ = try await Membership.require(connection, workspaceID: workspaceID, userID: userID, logger: deps.logger)
         }
-        let (token, expiresAt) = try await deps.brokerTokens.subscriptionToken(
+        let (token, expiresAt, expiresIn) = try await deps.brokerTokens.subscriptionToken(
             userID: userID, channel: Channel.workspace(workspaceID), now: deps.now())
         struct Body: Encodable {
             var token: String
@@ -62,7 +64,6 @@ struct RealtimeRoutes {
             var expires_in: Int
         }
         return JSONResponse.encode(Body(
-            token: token, channel: Channel.workspace(workspaceID), expires_at: expiresAt,
-            expires_in: deps.brokerTokens.lifetimeSeconds))
+            token: token, channel: Channel.workspace(workspaceID), expires_at: expiresAt, expires_in: expiresIn))
     }
 }

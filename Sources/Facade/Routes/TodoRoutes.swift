@@ -48,20 +48,20 @@ struct TodoRoutes {
         _ connection: PostgresConnection, workspaceID: UUID, title: String?, assignee: UUID?, dueDate: String?, postID: UUID?
     ) async throws {
         var validator = Validator()
-        if let title { validator.check(!title.trimmed.isEmpty && title.count <= 500, "title", "Must be 1 to 500 characters.") }
+        validator.text(title, "title", maxLength: 500)
         if let dueDate {
-            validator.check(Self.isDate(dueDate), "due_date", "Must be a date formatted YYYY-MM-DD.")
+            validator.check(Self.isDate(dueDate), "due_date", .invalidFormat, "Must be a date formatted YYYY-MM-DD.")
         }
         if let assignee {
             let ok = try await connection.exists(
                 "SELECT 1 FROM members WHERE id = \(assignee) AND workspace_id = \(workspaceID) AND status = 'active'",
                 logger: deps.logger)
-            validator.check(ok, "assignee_member_id", "Must be an active member of this workspace.")
+            validator.check(ok, "assignee_member_id", .invalidValue, "Must be an active member of this workspace.")
         }
         if let postID {
             let ok = try await connection.exists(
                 "SELECT 1 FROM posts WHERE id = \(postID) AND workspace_id = \(workspaceID)", logger: deps.logger)
-            validator.check(ok, "post_id", "Must be a post in this workspace.")
+            validator.check(ok, "post_id", .invalidValue, "Must be a post in this workspace.")
         }
         try validator.throwIfInvalid()
     }
@@ -98,7 +98,7 @@ struct TodoRoutes {
         var done: Bool?
         if let rawDone = query["done"] {
             guard let value = Bool(String(rawDone)) else {
-                throw APIError.validation(field: "done", "Must be true or false.")
+                throw APIError.validation(field: "done", .invalidFormat, "Must be true or false.")
             }
             done = value
         }
@@ -108,7 +108,7 @@ struct TodoRoutes {
             var assignee: UUID?
             if let rawAssignee {
                 guard let id = rawAssignee == "me" ? me.memberID : UUID(uuidString: rawAssignee) else {
-                    throw APIError.validation(field: "assignee", "Must be 'me' or a member id.")
+                    throw APIError.validation(field: "assignee", .invalidFormat, "Must be 'me' or a member id.")
                 }
                 assignee = id
             }

@@ -31,11 +31,11 @@ struct WorkspaceRoutes {
         name: String?, timeZone: String?, connection: PostgresConnection, deps: AppDependencies
     ) async throws {
         var validator = Validator()
-        if let name { validator.check(!name.trimmed.isEmpty && name.count <= 100, "name", "Must be 1 to 100 characters.") }
+        validator.text(name, "name", maxLength: 100)
         if let timeZone {
             let known = try await connection.exists(
                 "SELECT 1 FROM pg_timezone_names WHERE name = \(timeZone)", logger: deps.logger)
-            validator.check(known, "time_zone", "Must be an IANA time zone name such as Europe/Paris.")
+            validator.check(known, "time_zone", .invalidValue, "Must be an IANA time zone name such as Europe/Paris.")
         }
         try validator.throwIfInvalid()
     }
@@ -46,9 +46,9 @@ struct WorkspaceRoutes {
         let json = try await deps.db.transaction { connection -> String in
             try await Self.validate(name: body.name, timeZone: body.time_zone, connection: connection, deps: deps)
             let displayName = body.display_name?.trimmed
-            if let displayName, displayName.isEmpty || displayName.count > 100 {
-                throw APIError.validation(field: "display_name", "Must be 1 to 100 characters.")
-            }
+            var validator = Validator()
+            validator.text(displayName, "display_name", maxLength: 100)
+            try validator.throwIfInvalid()
             let json = try await connection.jsonRow(
                 """
                 WITH w AS (
@@ -125,7 +125,8 @@ struct WorkspaceRoutes {
         return JSONResponse.raw(json)
     }
 
-    /// Only the owner may delete a workspace; everything in it goes with it.
+    /// Only the owner may delete a workspace; everything in it goes with it, and every member's open subscription
+    /// to its channel ends (one broker `unsubscribe` per member, after the `workspace.deleted` event).
     func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let userID = try await deps.authenticate(request)
         let workspaceID = try context.parameters.uuid("workspaceID", what: "Workspace")
@@ -135,10 +136,12 @@ struct WorkspaceRoutes {
             guard membership.role == "owner" else {
                 throw APIError.forbidden("Only the owner may delete the workspace.", code: "not_allowed")
             }
-            try await connection.query("DELETE FROM workspaces WHERE id = \(workspaceID)", logger: deps.logger)
             try await OutboxWriter.workspaceEvent(
                 connection, workspaceID: workspaceID, type: .workspaceDeleted,
                 dataJSON: "{\"id\":\"\(workspaceID.uuidString.lowercased())\"}", logger: deps.logger)
+            // After the event (members receive it), before the members rows go with the workspace.
+            try await OutboxWriter.revokeWorkspaceAccessOfAllMembers(connection, workspaceID: workspaceID, logger: deps.logger)
+            try await connection.query("DELETE FROM workspaces WHERE id = \(workspaceID)", logger: deps.logger)
         }
         return JSONResponse.noContent()
     }

@@ -1,14 +1,23 @@
 import Hummingbird
 
 /// The one error shape of the API:
-/// `{"error": {"code": "stable_code", "message": "...", "fields": [{"field": "...", "message": "..."}]}}`.
+/// `{"error": {"code": "stable_code", "message": "...", "fields": [{"field", "code", "message"}]}}`.
+///
+/// Every 400 and 422 names each offending field in `fields`: a body member by its dotted path (`title`,
+/// `mentions.0`), a query parameter by its name (`limit`), or ``FieldError/wholeBody`` for the body as a whole
+/// (empty, not JSON, not an object); each with a stable ``FieldProblem`` code.
 public struct APIError: Error, Sendable, Equatable {
     public struct FieldError: Codable, Sendable, Equatable {
+        /// The name used for the request body as a whole (no body member can be called that).
+        public static let wholeBody = "$body"
+
         public var field: String
+        public var code: FieldProblem
         public var message: String
 
-        public init(field: String, message: String) {
+        public init(field: String, code: FieldProblem, message: String) {
             self.field = field
+            self.code = code
             self.message = message
         }
     }
@@ -26,8 +35,19 @@ public struct APIError: Error, Sendable, Equatable {
         self.fields = fields
     }
 
-    public static func malformed(_ message: String) -> APIError {
-        APIError(.badRequest, code: "malformed_request", message: message)
+    /// 400: the request cannot be read as the operation's input (no body, not JSON, a field missing or of the
+    /// wrong type, an unreadable cursor).
+    public static func malformed(_ fields: [FieldError]) -> APIError {
+        APIError(.badRequest, code: "malformed_request", message: summary(fields, or: "The request is malformed."), fields: fields)
+    }
+
+    public static func malformed(field: String, _ code: FieldProblem, _ message: String) -> APIError {
+        malformed([FieldError(field: field, code: code, message: message)])
+    }
+
+    /// "title: Must not contain NUL characters." for one field, else `fallback`.
+    static func summary(_ fields: [FieldError], or fallback: String) -> String {
+        fields.count == 1 ? "\(fields[0].field): \(fields[0].message)" : fallback
     }
 
     public static let unauthenticated = APIError(
@@ -62,12 +82,13 @@ public struct APIError: Error, Sendable, Equatable {
         "Google sign-in is off on this server: set GOOGLE_CLIENT_ID and GOOGLE_JWKS_FILE "
             + "(or --google-client-id/--google-jwks-file) to turn it on.")
 
+    /// 422: the request is readable, and some field's value is not acceptable.
     public static func validation(_ fields: [FieldError]) -> APIError {
-        APIError(.unprocessableContent, code: "validation_failed", message: "The request is invalid.", fields: fields)
+        APIError(.unprocessableContent, code: "validation_failed", message: summary(fields, or: "The request is invalid."), fields: fields)
     }
 
-    public static func validation(field: String, _ message: String) -> APIError {
-        validation([FieldError(field: field, message: message)])
+    public static func validation(field: String, _ code: FieldProblem, _ message: String) -> APIError {
+        validation([FieldError(field: field, code: code, message: message)])
     }
 }
 

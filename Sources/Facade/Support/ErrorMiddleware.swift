@@ -22,7 +22,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as APIError:
             return error
         case let error as DecodingError:
-            return .malformed(Self.describe(error))
+            return .malformed([Self.fieldError(error)])
         case let error as HTTPError:
             return APIError(
                 error.status, code: Self.code(for: error.status),
@@ -30,8 +30,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as any HTTPResponseError:
             return APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
         case let error as PSQLError where ["22021", "22P05"].contains(error.serverInfo?[.sqlState]):
-            // PostgreSQL text cannot hold NUL characters (and rejects invalid byte sequences).
-            return .validation(field: "body", "Text must not contain NUL characters.")
+            // PostgreSQL text cannot hold NUL characters (and rejects invalid byte sequences). Bodies (`BodyDecoder`),
+            // cursors and text path parameters are checked before SQL, so this is a last resort that cannot name
+            // the field.
+            return .validation(
+                field: APIError.FieldError.wholeBody, .forbiddenCharacter, "Text must not contain NUL characters.")
         case let error as PSQLError where error.serverInfo?[.sqlState] == "23505":
             // A unique index caught a race the route did not anticipate.
             return .conflict("conflict", "The resource already exists.")
@@ -54,20 +57,26 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map(\.stringValue).joined(separator: ".")
+    /// The field a `DecodingError` is about (request bodies go through `BodyDecoder`, which reports them all).
+    static func fieldError(_ error: DecodingError) -> APIError.FieldError {
+        func path(_ context: DecodingError.Context, _ key: (any CodingKey)? = nil) -> String {
+            let keys = context.codingPath + (key.map { [$0] } ?? [])
+            let joined = keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            return joined.isEmpty ? APIError.FieldError.wholeBody : joined
         }
         switch error {
         case .keyNotFound(let key, let context):
-            let prefix = path(context)
-            return "Missing field '\(prefix.isEmpty ? key.stringValue : prefix + "." + key.stringValue)'."
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "Field '\(path(context))' has the wrong type."
+            return .init(field: path(context, key), code: .required, message: "Required.")
+        case .valueNotFound(_, let context):
+            return .init(field: path(context), code: .required, message: "Must not be null.")
+        case .typeMismatch(_, let context):
+            return .init(field: path(context), code: .wrongType, message: "Has the wrong type.")
         case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "The body is not valid JSON." : "Field '\(path(context))' is invalid."
+            return context.codingPath.isEmpty
+                ? .init(field: APIError.FieldError.wholeBody, code: .invalidJSON, message: "The body is not valid JSON.")
+                : .init(field: path(context), code: .invalidFormat, message: "Is not in the expected format.")
         @unknown default:
-            return "The body could not be decoded."
+            return .init(field: APIError.FieldError.wholeBody, code: .invalidJSON, message: "The body could not be decoded.")
         }
     }
 }

@@ -35,11 +35,28 @@ struct PageCursor: Sendable {
         guard let data = Data(base64Encoded: base64),
             let raw = String(data: data, encoding: .utf8),
             let separator = raw.lastIndex(of: "|"),
-            let id = UUID(uuidString: String(raw[raw.index(after: separator)...]))
+            let id = UUID(uuidString: String(raw[raw.index(after: separator)...])),
+            isTimestamp(raw[..<separator])
         else {
-            throw APIError.malformed("The cursor is invalid.")
+            throw APIError.malformed(field: "cursor", .invalidFormat, "Must be a next_cursor returned by this list.")
         }
         return PageCursor(timestamp: String(raw[..<separator]), id: id)
+    }
+
+    /// PostgreSQL's ISO rendering of a timestamptz (`2026-12-07 21:05:36.123456+00`), with a real date and time:
+    /// a forged cursor is refused here, with its field named, rather than by the `::timestamptz` cast in SQL.
+    static func isTimestamp(_ text: Substring) -> Bool {
+        guard let match = text.wholeMatch(
+            of: /(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}/),
+            let year = Int(match.1), let month = Int(match.2), let day = Int(match.3),
+            let hour = Int(match.4), let minute = Int(match.5), let second = Int(match.6),
+            hour < 24, minute < 60, second < 60
+        else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let date = calendar.date(from: DateComponents(year: year, month: month, day: day)) else { return false }
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return parts.year == year && parts.month == month && parts.day == day
     }
 }
 
@@ -63,8 +80,11 @@ struct PageRequest: Sendable {
     init(_ request: Request) throws {
         let query = request.uri.queryParameters
         if let rawLimit = query["limit"] {
-            guard let limit = Int(String(rawLimit)), (1...Self.maxLimit).contains(limit) else {
-                throw APIError.validation(field: "limit", "limit must be an integer between 1 and \(Self.maxLimit).")
+            guard let limit = Int(String(rawLimit)) else {
+                throw APIError.validation(field: "limit", .invalidFormat, "Must be an integer between 1 and \(Self.maxLimit).")
+            }
+            guard (1...Self.maxLimit).contains(limit) else {
+                throw APIError.validation(field: "limit", .outOfRange, "Must be an integer between 1 and \(Self.maxLimit).")
             }
             self.limit = limit
         } else {
