@@ -30,7 +30,7 @@ public final class PreparedPush: Sendable {
     private struct DeltaFrames {
         var patch: [UInt8]?
         var frames: [DeltaFrameKey: ByteBuffer?] = [:]
-        /// nil values: zlib failed for that form (it is sent uncompressed, without trying again).
+        /// nil values: that form goes out uncompressed (not longer than the minimum size, or zlib failed).
         var deflated: [DeflatedFrameKey: ByteBuffer?] = [:]
     }
 
@@ -43,9 +43,11 @@ public final class PreparedPush: Sendable {
         var uni: Bool
     }
 
+    /// The form and the endpoint settings that decide the deflated frame (whether it is compressed at all).
     private struct DeflatedFrameKey: Hashable {
         var form: DeflatedForm
         var level: Int
+        var minSize: Int
     }
 
     private struct DeltaFrameKey: Hashable {
@@ -123,22 +125,23 @@ public final class PreparedPush: Sendable {
     }
 
     /// `frame` (this push's frame for `form`) deflated for subscribers that negotiated permessage-deflate:
-    /// built on the first request for each form and level and shared after, so one publication costs one
-    /// deflate however many subscribers take it. Nil when the payload is not longer than `deflate.minSize`
-    /// (or zlib failed): the caller writes `frame` as it is. `built` is true for the one caller that deflated.
+    /// decided and built on the first request for each form and endpoint setting and shared after, so one publication
+    /// costs one deflate however many subscribers take it, and the others only a lookup. Nil when the payload is
+    /// not longer than `deflate.minSize` (or zlib failed): the caller writes `frame` as it is. `built` is true
+    /// for the one caller that deflated.
     func deflatedFrame(_ frame: ByteBuffer, form: DeflatedForm, deflate: WebSocketDeflate) -> (frame: ByteBuffer, built: Bool)? {
-        let source: (opcode: UInt8, payload: ByteBuffer)?
-        if form.uni {
-            source = UniPushSlice.pushObject(in: frame).map { (WebSocketFraming.opcodeText, $0) }
-        } else {
-            source = WebSocketFraming.payload(of: frame)
-        }
-        guard let source, deflate.compresses(payloadLength: source.payload.readableBytes) else { return nil }
-        let key = DeflatedFrameKey(form: form, level: deflate.level)
+        let key = DeflatedFrameKey(form: form, level: deflate.level, minSize: deflate.minSize)
         return deltaFrames.withLockedValue { state -> (frame: ByteBuffer, built: Bool)? in
             if let cached = state.deflated[key] { return cached.map { ($0, false) } }
-            let built = WebSocketDeflate.frame(
-                opcode: source.opcode, payload: source.payload, level: deflate.level, allocator: allocator)
+            var built: ByteBuffer?
+            if let source = form.uni
+                ? UniPushSlice.pushObject(in: frame).map({ (opcode: WebSocketFraming.opcodeText, payload: $0) })
+                : WebSocketFraming.payload(of: frame),
+                deflate.compresses(payloadLength: source.payload.readableBytes)
+            {
+                built = WebSocketDeflate.frame(
+                    opcode: source.opcode, payload: source.payload, level: deflate.level, allocator: allocator)
+            }
             state.deflated[key] = .some(built)
             return built.map { ($0, true) }
         }

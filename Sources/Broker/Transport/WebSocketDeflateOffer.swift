@@ -1,3 +1,5 @@
+import Foundation
+
 /// The permessage-deflate negotiation of the opening handshake (RFC 7692 §5, §7.1): which of the client's
 /// `Sec-WebSocket-Extensions` offers the broker accepts, and its answer.
 ///
@@ -58,7 +60,7 @@ enum WebSocketDeflateOffer {
     }
 
     private static func trimmed(_ text: Substring) -> String {
-        String(text.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+        text.trimmingCharacters(in: .whitespaces)
     }
 
     /// A parameter value may be sent as a quoted string (RFC 7692 §5.1).

@@ -18,16 +18,9 @@ public enum WebSocketFraming {
     }
 
     public static func writeHeader(opcode: UInt8, compressed: Bool = false, payloadLength n: Int, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(0x80 | (compressed ? compressedBit : 0) | opcode)
-        if n < 126 {
-            buffer.writeInteger(UInt8(n))
-        } else if n <= 0xFFFF {
-            buffer.writeInteger(UInt8(126))
-            buffer.writeInteger(UInt16(n))
-        } else {
-            buffer.writeInteger(UInt8(127))
-            buffer.writeInteger(UInt64(n))
-        }
+        let index = buffer.writerIndex
+        buffer.writeRepeatingByte(0, count: headerSize(payloadLength: n))
+        setHeader(opcode: opcode, compressed: compressed, payloadLength: n, at: index, in: &buffer)
     }
 
     /// Writes a header of `headerSize(payloadLength: n)` bytes at `index` (in room left before a payload).
