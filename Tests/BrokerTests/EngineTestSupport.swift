@@ -163,7 +163,7 @@ struct EngineUnderTest: Sendable, CustomTestStringConvertible {
     }
 
     /// Add a Redis factory here to run the same contract against it.
-    static let all: [EngineUnderTest] = [.memory, .redis, .redisSentinel]
+    static let all: [EngineUnderTest] = [.memory, .redis, .redisSentinel, .redisCluster]
 }
 
 /// A started engine with its hand-driven clock and recording sink.

@@ -360,7 +360,7 @@ struct RedisEngineTests {
             let sinkB = RecordingEngineSink()
             try await b.subscribe(channel: "c")
             // B's position before A writes far more than MAXLEN; B's reader starts from it afterwards.
-            let before = try await b.cursors(shard: 0, via: nil)
+            let before = try await b.cursors(group: 0, via: nil)
             for i in 1...500 { _ = try await a.publish(channel: "c", publication: enginePub("\(i)"), options: PublishOptions()) }
             let admin = try await server.connect()
             let length = try await admin.send(["XLEN", "m.fanout.0.0"]).int64 ?? 0

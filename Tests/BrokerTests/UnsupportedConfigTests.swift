@@ -66,7 +66,7 @@ private let refusedConfigKeys: Set<String> = [
     "channel.proxy.shared_poll_refresh.endpoint",
     "uni_websocket.disable_closing_handshake",
     "sse.enabled", "http_stream.enabled", "webtransport.enabled", "uni_grpc.enabled",
-    "engine.redis.client_name", "engine.redis.cluster_address",
+    "engine.redis.client_name",
     "engine.redis.history_use_lists", "engine.redis.presence_hash_field_ttl", "engine.redis.presence_user_mapping",
     "engine.redis.replica_client.enabled",
     "prometheus.instrument_http_handlers", "prometheus.recovered_publications_histogram", "prometheus.native_histograms",
@@ -147,8 +147,6 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
     (#"{"channel":{"namespaces":[{"name":"m1","subscription_type":"map"}]}}"#,
      "channel.namespaces[0].subscription_type", "map and shared_poll subscriptions are not supported"),
     (#"{"consumers":[{"name":"c","enabled":true,"type":"kafka"}]}"#, "consumers", "POST /api/publish"),
-    (#"{"engine":{"redis":{"cluster_address":["127.0.0.1:7000"]}}}"#, "engine.redis.cluster_address",
-     "Redis Cluster is not supported"),
     (#"{"engine":{"redis":{"replica_client":{"enabled":true}}}}"#, "engine.redis.replica_client.enabled", "replicas"),
     (#"{"sse":{"enabled":true}}"#, "sse.enabled", "bidirectional SSE transport is not supported"),
     (#"{"http_stream":{"enabled":true}}"#, "http_stream.enabled", "bidirectional HTTP-streaming transport"),
@@ -237,8 +235,8 @@ private let refusalCases: [(json: String, key: String, message: String)] = [
         let cases: [(env: [String: String], key: String, path: String)] = [
             (["CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED": "true"], "CENTRIFUGO_HTTP_SERVER_TLS_AUTOCERT_ENABLED",
              "http_server.tls_autocert.enabled"),
-            (["CENTRIFUGO_ENGINE_REDIS_CLUSTER_ADDRESS": "127.0.0.1:7000"],
-             "CENTRIFUGO_ENGINE_REDIS_CLUSTER_ADDRESS", "engine.redis.cluster_address"),
+            (["CENTRIFUGO_ENGINE_REDIS_CLIENT_NAME": "broker"],
+             "CENTRIFUGO_ENGINE_REDIS_CLIENT_NAME", "engine.redis.client_name"),
             (["CENTRIFUGO_CHANNEL_NAMESPACES": "chat", "CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_SUBSCRIPTION_TYPE": "map"],
              "CENTRIFUGO_CHANNEL_NAMESPACES_CHAT_SUBSCRIPTION_TYPE", "subscription_type"),
         ]

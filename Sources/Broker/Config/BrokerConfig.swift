@@ -257,6 +257,8 @@ public struct RedisConfig: Sendable, Equatable {
     public var sentinelPassword: String = ""
     public var sentinelClientName: String = ""
     public var sentinelTLS = TLSClientConfig()
+    /// Redis Cluster, one entry per cluster (its seed nodes, comma-separated `host:port`); replaces `address`.
+    public var clusterAddress: [String] = []
     /// Not a Centrifugo key: a publish is acknowledged once this many replicas have it (Redis `WAIT`), so it
     /// survives a failover; 0 acknowledges it once the master has it.
     public var waitReplicas = 0

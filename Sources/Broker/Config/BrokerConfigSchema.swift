@@ -134,6 +134,7 @@ enum BrokerConfigSchema {
             .value("engine.redis.force_resp2", \.engine.redis.forceResp2, .bool),
             .value("engine.redis.presence_ttl", \.engine.redis.presenceTTL, .duration),
             .value("engine.redis.sentinel_address", \.engine.redis.sentinelAddress, .stringOrList),
+            .value("engine.redis.cluster_address", \.engine.redis.clusterAddress, .stringOrList),
             .value("engine.redis.sentinel_master_name", \.engine.redis.sentinelMasterName, .string),
             .value("engine.redis.sentinel_user", \.engine.redis.sentinelUser, .string),
             .value("engine.redis.sentinel_password", \.engine.redis.sentinelPassword, .string),

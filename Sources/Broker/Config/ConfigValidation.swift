@@ -304,7 +304,9 @@ extension ConfigLoader {
         try nonNegative("engine.redis.db", redis.db)
         try nonNegative("engine.redis.wait_replicas", redis.waitReplicas)
         try nonNegative("engine.redis.wait_timeout", redis.waitTimeout)
-        if engine.type == "redis", !redis.sentinelAddress.isEmpty {
+        if engine.type == "redis", !redis.clusterAddress.isEmpty {
+            try validateCluster(redis)
+        } else if engine.type == "redis", !redis.sentinelAddress.isEmpty {
             if redis.sentinelMasterName.isEmpty {
                 throw ConfigError(
                     key: "engine.redis.sentinel_master_name",
@@ -322,6 +324,39 @@ extension ConfigLoader {
                 throw ConfigError(
                     key: "engine.redis.address",
                     message: "needs at least one non-empty address (e.g. \"redis://127.0.0.1:6379\")")
+            }
+        }
+    }
+
+    /// Redis Cluster: not together with Sentinel, database 0 only (a cluster has one), no braces in the prefix (the
+    /// engine puts a hash tag right after it, and Redis hashes the first `{…}` of a key), and well-formed seeds.
+    private static func validateCluster(_ redis: RedisConfig) throws(ConfigError) {
+        if !redis.sentinelAddress.isEmpty {
+            throw ConfigError(
+                key: "engine.redis.cluster_address",
+                message: "cannot be set together with engine.redis.sentinel_address: a Redis Cluster fails over by itself; set one of them")
+        }
+        if redis.db != 0 {
+            throw ConfigError(key: "engine.redis.db", message: "must be 0 with engine.redis.cluster_address: a Redis Cluster has one database")
+        }
+        if redis.prefix.contains("{") || redis.prefix.contains("}") {
+            throw ConfigError(
+                key: "engine.redis.prefix",
+                message: "must not contain { or } with engine.redis.cluster_address: the broker places its own hash tags after it")
+        }
+        for entry in redis.clusterAddress {
+            let seeds = entry.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if seeds.isEmpty || seeds.contains(where: \.isEmpty) {
+                throw ConfigError(
+                    key: "engine.redis.cluster_address",
+                    message: "each entry lists one cluster's seed nodes, comma-separated host:port (got \(ConfigMessage.quoted(entry)))")
+            }
+            for seed in seeds {
+                do {
+                    _ = try RedisEndpoint.parse(seed)
+                } catch {
+                    throw ConfigError(key: "engine.redis.cluster_address", message: "\(error)")
+                }
             }
         }
     }

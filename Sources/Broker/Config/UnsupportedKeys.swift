@@ -158,9 +158,6 @@ enum UnsupportedKeys {
             refused("engine.redis.client_name", .empty,
                     "naming Redis connections (CLIENT SETNAME) is not supported by this broker yet: remove "
                         + "engine.redis.client_name"),
-            refused("engine.redis.cluster_address", .empty,
-                    "Redis Cluster is not supported by this broker yet: point engine.redis.address at standalone "
-                        + "Redis servers"),
             inert("engine.redis.sentinel_tls.client_ca_pem",
                   "verifies TLS clients, a server's job; the broker is the sentinels' client, so the key has no use here"),
             refused("engine.redis.history_use_lists", .off,

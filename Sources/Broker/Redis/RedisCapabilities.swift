@@ -53,6 +53,12 @@ public enum RedisCapabilityError: Error, Sendable, Equatable, CustomStringConver
     case tooOld(address: String, version: String)
     case streamsUnavailable(address: String, detail: String)
     case scriptingUnavailable(address: String, detail: String)
+    /// A Redis Cluster node given as `engine.redis.address`.
+    case clusterNodeAsServer(address: String)
+    /// An `engine.redis.cluster_address` seed that is not a cluster node.
+    case notACluster(address: String, detail: String)
+    /// A cluster in which some slots have no master.
+    case slotsUncovered(address: String, slots: String)
 
     public var description: String {
         switch self {
@@ -78,6 +84,15 @@ public enum RedisCapabilityError: Error, Sendable, Equatable, CustomStringConver
         case .scriptingUnavailable(let address, let detail):
             "redis at \(address) refuses EVAL (scripting disabled?) (\(detail)) — the broker needs Lua "
                 + "scripting; enable it or use a Redis that allows EVAL"
+        case .clusterNodeAsServer(let address):
+            "redis at \(address) is a Redis Cluster node (redis_mode:cluster): list the cluster's nodes in "
+                + "engine.redis.cluster_address instead of engine.redis.address"
+        case .notACluster(let address, let detail):
+            "redis at \(address) is not a Redis Cluster node (\(detail)): list it in engine.redis.address, or start it "
+                + "with cluster-enabled yes and create the cluster (redis-cli --cluster create)"
+        case .slotsUncovered(let address, let slots):
+            "the Redis \(address) has no master for slots \(slots) (cluster_state is not ok): assign them or let a "
+                + "replica take over, e.g. redis-cli --cluster fix <host:port>, then start the broker"
         }
     }
 }
@@ -93,11 +108,16 @@ public enum RedisCapabilities {
     }
 
     /// Reads `INFO server` and proves streams and Lua scripting work. `address` is used in messages only.
+    ///
+    /// `probeTag`: in a cluster, a hash tag of a slot the node serves, for the throw-away stream key. Without one,
+    /// a cluster node is refused (``RedisCapabilityError/clusterNodeAsServer(address:)``).
     public static func check(
-        _ c: RedisConnection, address: String
+        _ c: RedisConnection, address: String, probeTag: String? = nil
     ) async throws(RedisCapabilityError) -> RedisServerInfo {
         let info = try await serverInfo(c, address: address)
-        try await checkStreams(c, address: address)
+        // A cluster node answers MOVED for most keys: say what it is before probing with one.
+        if info.mode == "cluster" && probeTag == nil { throw .clusterNodeAsServer(address: address) }
+        try await checkStreams(c, address: address, probeTag: probeTag)
         try await checkScripting(c, address: address)
         return info
     }
@@ -141,8 +161,8 @@ public enum RedisCapabilities {
     }
 
     /// XADD with MAXLEN, XRANGE and DEL on a throw-away key, in one round trip.
-    static func checkStreams(_ c: RedisConnection, address: String) async throws(RedisCapabilityError) {
-        let key = "__broker_capability_check:\(UInt64.random(in: 0...UInt64.max))"
+    static func checkStreams(_ c: RedisConnection, address: String, probeTag: String? = nil) async throws(RedisCapabilityError) {
+        let key = "__broker_capability_check:" + (probeTag.map { "{\($0)}:" } ?? "") + "\(UInt64.random(in: 0...UInt64.max))"
         let commands = [
             ["XADD", key, "MAXLEN", "~", "10", "*", "probe", "1"],
             ["XRANGE", key, "-", "+"],

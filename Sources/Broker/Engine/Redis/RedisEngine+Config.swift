@@ -51,7 +51,22 @@ extension RedisEngine {
                 clientName: config.sentinelClientName.isEmpty ? nil : config.sentinelClientName, tls: sentinelTLS)
             endpoints.append(e)
         }
-        for address in config.address where config.sentinelAddress.isEmpty {
+        // cluster_address, too: one entry per cluster, each its seed nodes comma-separated.
+        for entry in config.clusterAddress {
+            var seeds: [RedisEndpoint] = []
+            for part in entry.split(separator: ",") {
+                do {
+                    seeds.append(try RedisEndpoint.parse(String(part), defaults: defaults))
+                } catch {
+                    if case .unavailable(let why) = error { throw .badAddress(why) }
+                    throw .badAddress("redis cluster address \(part) is not valid")
+                }
+            }
+            guard var e = seeds.first else { throw .badAddress("engine.redis.cluster_address has an empty entry") }
+            e.clusterSeeds = seeds
+            endpoints.append(e)
+        }
+        for address in config.address where config.sentinelAddress.isEmpty && config.clusterAddress.isEmpty {
             do {
                 endpoints.append(try RedisEndpoint.parse(address, defaults: defaults))
             } catch {
@@ -64,13 +79,21 @@ extension RedisEngine {
         if config.tls.enabled || endpoints.contains(where: \.wantsTLS) {
             let tls = try RedisTLS(config: config.tls, keyPrefix: "engine.redis.tls")
             for i in endpoints.indices where config.tls.enabled || endpoints[i].wantsTLS { endpoints[i].tls = tls }
+            for i in endpoints.indices {
+                for j in endpoints[i].clusterSeeds.indices where config.tls.enabled || endpoints[i].clusterSeeds[j].wantsTLS {
+                    endpoints[i].clusterSeeds[j].tls = tls
+                }
+            }
         }
         var opts = options
         opts.connectTimeout = config.connectTimeout
         opts.ioTimeout = config.ioTimeout
         opts.waitReplicas = config.waitReplicas
         opts.waitTimeout = config.waitTimeout
-        for e in endpoints {
+        for e in endpoints where !e.clusterSeeds.isEmpty {
+            try await RedisClusterCheck.check(e, options: opts)
+        }
+        for e in endpoints where e.clusterSeeds.isEmpty {
             let address = e.label
             let c: RedisConnection
             do {

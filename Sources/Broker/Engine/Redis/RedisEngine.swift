@@ -43,6 +43,12 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         /// How often the sentinels are asked which server is the master (Sentinel shards only). A failover is
         /// followed within this period, even while the old master still accepts connections and writes.
         public var sentinelPoll: Duration = .milliseconds(100)
+        /// How often a cluster is asked for its slot map (`CLUSTER SLOTS`; cluster shards only), besides after every
+        /// redirection: a reader whose slot moved leaves the old master within this period.
+        public var clusterPoll: Duration = .seconds(1)
+        /// How long a fan-out reader may be reconnecting before `/health` says its shard is down (a dead server shows
+        /// at once through the command connections).
+        public var readerGrace: Duration = .seconds(1)
         /// A publish is acknowledged only once this many replicas have it (`WAIT`), so that it survives a failover;
         /// 0 (the default, as in Centrifugo) acknowledges it once the master has it.
         public var waitReplicas = 0
@@ -60,19 +66,37 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         var seq: UInt64
     }
 
+    /// The fan-out streams one blocking reader reads (`XREAD` over several keys needs them on one server, and in a
+    /// cluster in one slot): a server's streams all together, a cluster's one by one.
+    struct ReaderGroup: Sendable {
+        var shard: Int
+        var streams: [Int]
+        /// The slot of the group's stream, in a cluster.
+        var slot: Int?
+        /// The first group also reads the control stream.
+        var readsControl: Bool
+    }
+
     private struct State {
         var sink: (any EngineEventSink)?
         var subscribed: Set<String> = []
         var stopped = false
         var started = false
         var readers: [Task<Void, Never>] = []
+        /// Group index → its reader's connection.
         var readerConnections: [Int: RedisConnection] = [:]
+        /// Group index → when its reader lost its connection (cleared once it has a new one).
+        var readerDownSince: [Int: ContinuousClock.Instant] = [:]
     }
 
     public let prefix: String
     public let endpoints: [RedisEndpoint]
     let options: Options
-    let pools: [RedisShardPool]
+    let shards: [RedisShard]
+    let groups: [ReaderGroup]
+    /// The hash tag of each fan-out stream in a cluster: a channel's keys carry its stream's tag, so that its
+    /// history, meta, idempotency results, presence and its stream share a slot (one script touches them all).
+    private let tags: [String]
     private let clock: BrokerClock
     private let epochSource: @Sendable () -> String
     private let state: NIOLockedValueBox<State>
@@ -92,47 +116,92 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         self.clock = clock
         self.options = options
         self.epochSource = epochSource
-        self.pools = endpoints.enumerated().map { i, e in
-            RedisShardPool(
-                endpoint: e, index: i, size: options.poolSize, eventLoopGroup: options.eventLoopGroup,
-                connectTimeout: options.connectTimeout.timeAmount, ioTimeout: options.ioTimeout.timeAmount)
+        self.shards = endpoints.enumerated().map { i, e in
+            if !e.clusterSeeds.isEmpty {
+                return .cluster(
+                    RedisClusterShard(
+                        seeds: e.clusterSeeds, poolSize: options.poolSize, eventLoopGroup: options.eventLoopGroup,
+                        connectTimeout: options.connectTimeout.timeAmount, ioTimeout: options.ioTimeout.timeAmount))
+            }
+            return .server(
+                RedisShardPool(
+                    endpoint: e, index: i, size: options.poolSize, eventLoopGroup: options.eventLoopGroup,
+                    connectTimeout: options.connectTimeout.timeAmount, ioTimeout: options.ioTimeout.timeAmount))
         }
+        let tags = RedisClusterSlots.spreadTags(options.fanoutStreams)
+        self.tags = tags
+        var groups: [ReaderGroup] = []
+        for (shard, e) in endpoints.enumerated() {
+            if e.clusterSeeds.isEmpty {
+                groups.append(ReaderGroup(shard: shard, streams: Array(0..<options.fanoutStreams), slot: nil, readsControl: shard == 0))
+            } else {
+                for k in 0..<options.fanoutStreams {
+                    groups.append(
+                        ReaderGroup(shard: shard, streams: [k], slot: RedisClusterSlots.slot(of: tags[k]), readsControl: shard == 0 && k == 0))
+                }
+            }
+        }
+        self.groups = groups
         self.state = NIOLockedValueBox(State())
     }
 
 
     public var needsSubscriptions: Bool { true }
 
-    /// A shard is up when it has a live command connection (or has not needed one yet) and, once started,
-    /// its fan-out reader is connected.
+    /// A shard is up when it has a live command connection (or has not needed one yet) and, once started, its
+    /// fan-out readers are connected; a cluster, when besides every slot has a master.
     public func health() async -> EngineHealth {
-        let (started, readers) = state.withLockedValue { ($0.started, $0.readerConnections) }
-        var shards: [EngineHealth.Shard] = []
-        for (i, pool) in pools.enumerated() {
-            let e = endpoints[i]
-            var up = await pool.isHealthy
-            var error = await pool.lastError
-            if up && started && readers[i]?.isActive != true {
-                up = false
-                error = error ?? "fan-out reader not connected"
-            }
-            let address = e.sentinel.map { "\($0) at \($0.current?.description ?? "(none)")" } ?? "\(e.host):\(e.port)"
-            shards.append(EngineHealth.Shard(address: address, up: up, error: up ? nil : (error ?? "unreachable")))
+        let (started, readers, downSince) = state.withLockedValue { ($0.started, $0.readerConnections, $0.readerDownSince) }
+        // A reader that lost its connection moments ago is most often following a slot that moved: not down yet.
+        let now = ContinuousClock.now
+        let down = { (g: Int) in
+            readers[g]?.isActive != true && downSince[g].map { now - $0 > self.options.readerGrace } != false
         }
-        return EngineHealth(shards: shards)
+        var out: [EngineHealth.Shard] = []
+        for (i, shard) in shards.enumerated() {
+            let e = endpoints[i]
+            var problem: String?
+            switch shard {
+            case .server(let pool):
+                if await !pool.isHealthy { problem = await pool.lastError ?? "unreachable" }
+            case .cluster(let cluster):
+                problem = await cluster.problem()
+            }
+            if problem == nil, started,
+                let g = groups.indices.first(where: { groups[$0].shard == i && down($0) })
+            {
+                problem = groups[g].slot.map { "fan-out reader of slot \($0) not connected" } ?? "fan-out reader not connected"
+            }
+            let address = e.sentinel.map { "\($0) at \($0.current?.description ?? "(none)")" } ?? e.label
+            out.append(EngineHealth.Shard(address: address, up: problem == nil, error: problem))
+        }
+        return EngineHealth(shards: out)
     }
 
     // MARK: Keys
 
     private func key(_ parts: String...) -> [UInt8] { Array((prefix + "." + parts.joined(separator: ".")).utf8) }
-    private func metaKey(_ ch: String) -> [UInt8] { key("stream", "meta", ch) }
-    private func streamKey(_ ch: String) -> [UInt8] { key("stream", ch) }
-    private func fanoutKey(shard: Int, stream k: Int) -> [UInt8] { key("fanout", String(shard), String(k)) }
-    private func seqKey(shard: Int, stream k: Int) -> [UInt8] { key("fanout", String(shard), String(k), "seq") }
-    /// Node-to-node control messages: one stream, on the first shard, read by every node's first reader.
-    private var controlKey: [UInt8] { key("control") }
+    /// A key of `channel`'s: in a cluster it carries the hash tag of the channel's fan-out stream after the prefix.
+    private func channelKey(_ channel: String, _ parts: String...) -> [UInt8] {
+        let tag = shards[shardIndex(channel)].isCluster ? "{" + tags[fanoutIndex(channel)] + "}." : ""
+        return Array((prefix + "." + tag + parts.joined(separator: ".")).utf8)
+    }
+    private func metaKey(_ ch: String) -> [UInt8] { channelKey(ch, "stream", "meta", ch) }
+    private func streamKey(_ ch: String) -> [UInt8] { channelKey(ch, "stream", ch) }
+    private func presenceKeys(_ ch: String) -> [[UInt8]] {
+        [channelKey(ch, "presence", "data", ch), channelKey(ch, "presence", "expire", ch)]
+    }
+    private func fanoutKey(shard: Int, stream k: Int) -> [UInt8] {
+        shards[shard].isCluster ? key("{" + tags[k] + "}", "fanout") : key("fanout", String(shard), String(k))
+    }
+    private func seqKey(shard: Int, stream k: Int) -> [UInt8] {
+        shards[shard].isCluster ? key("{" + tags[k] + "}", "fanout", "seq") : key("fanout", String(shard), String(k), "seq")
+    }
+    /// Node-to-node control messages: one stream, on the first shard (in a cluster, in the slot of its first fan-out
+    /// stream), read by every node's first reader.
+    private var controlKey: [UInt8] { shards[0].isCluster ? key("{" + tags[0] + "}", "control") : key("control") }
 
-    private func shardIndex(_ channel: String) -> Int { RedisSharding.shard(of: channel, shards: pools.count) }
+    private func shardIndex(_ channel: String) -> Int { RedisSharding.shard(of: channel, shards: shards.count) }
     private func fanoutIndex(_ channel: String) -> Int { RedisSharding.stream(of: channel, streams: options.fanoutStreams) }
 
     private static func a(_ s: String) -> [UInt8] { Array(s.utf8) }
@@ -146,30 +215,33 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         try await start(sink: sink, from: nil)
     }
 
-    /// `start`, with the readers starting from `initial` cursors (one array per shard) instead of the
-    /// streams' current ends: for tests that need a reader which fell behind.
+    /// `start`, with the readers starting from `initial` cursors (one array per reader group, see ``groups``)
+    /// instead of the streams' current ends: for tests that need a reader which fell behind.
     func start(sink: any EngineEventSink, from given: [[Cursor]]?) async throws {
         state.withLockedValue { $0.sink = sink }
         var initial: [[Cursor]] = []
         if let given {
             initial = given
         } else {
-            for shard in pools.indices {
-                initial.append(try await cursors(shard: shard, via: nil))
+            for group in groups.indices {
+                initial.append(try await cursors(group: group, via: nil))
             }
         }
         let controlStart = try await controlCursor()
-        let tasks = pools.indices.map { shard in
+        let tasks = groups.indices.map { group in
             // With the broker's loops, each reader and its connection share one loop: a reply is read,
             // processed and handed to the hub there, without a hop to Swift's global executor and back.
             let loop = options.eventLoopGroup?.next()
-            let read: @Sendable () async -> Void = { [initial] in
-                await self.runReader(shard: shard, cursors: initial[shard], control: shard == 0 ? controlStart : nil, on: loop)
+            let read: @Sendable () async -> Void = { [initial, groups] in
+                await self.runReader(
+                    group: group, cursors: initial[group], control: groups[group].readsControl ? controlStart : nil, on: loop)
             }
             return loop.map { Task(executorPreference: EventLoopTaskExecutor(eventLoop: $0), operation: read) } ?? Task(operation: read)
         }
-        let watchers = pools.indices.compactMap { shard in
-            endpoints[shard].sentinel.map { sentinel in Task { await self.followMaster(of: sentinel, shard: shard) } }
+        let watchers = shards.indices.compactMap { shard -> Task<Void, Never>? in
+            if let sentinel = endpoints[shard].sentinel { return Task { await self.followMaster(of: sentinel, shard: shard) } }
+            if case .cluster(let cluster) = shards[shard] { return Task { await self.followSlots(of: cluster, shard: shard) } }
+            return nil
         }
         state.withLockedValue {
             $0.readers = tasks + watchers
@@ -193,10 +265,41 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                 ioTimeout: options.ioTimeout.timeAmount), changed
             else { continue }
             logger.warning("redis master changed", metadata: ["shard": "\(shard)", "master": "\(master)", "sentinels": "\(sentinel)"])
-            await pools[shard].closeAll()
-            let reader = state.withLockedValue { $0.readerConnections[shard] }
-            await reader?.close()
+            await shards[shard].closeAll()
+            await closeReaders { groups[$0].shard == shard }
         }
+    }
+
+    /// Asks the cluster for its slot map every `clusterPoll`; a reader whose slot is now served by another master
+    /// (a failover, or a migration) leaves the old one and resumes from its position on the new one, comparing
+    /// sequence numbers as after any reconnect.
+    private func followSlots(of cluster: RedisClusterShard, shard: Int) async {
+        let logger = Logger(label: "broker.redis")
+        while !isStopped {
+            do {
+                try await Task.sleep(for: options.clusterPoll)
+            } catch {
+                return
+            }
+            guard let topology = try? await cluster.refresh() else { continue }
+            let stale = state.withLockedValue { s in
+                groups.indices.filter { g in
+                    guard groups[g].shard == shard, let slot = groups[g].slot, let c = s.readerConnections[g], c.isActive else {
+                        return false
+                    }
+                    return topology.master(ofSlot: slot)?.address != c.address
+                }
+            }
+            if stale.isEmpty { continue }
+            logger.warning(
+                "redis cluster slots moved", metadata: ["shard": "\(shard)", "readers": "\(stale.count)", "cluster": "\(cluster.label)"])
+            await closeReaders { stale.contains($0) }
+        }
+    }
+
+    private func closeReaders(where belongs: (Int) -> Bool) async {
+        let connections = state.withLockedValue { s in s.readerConnections.filter { belongs($0.key) }.map(\.value) }
+        for c in connections { await c.close() }
     }
 
     public func subscribe(channel: String) async throws {
@@ -216,7 +319,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         for c in conns { await c.close() }
         for t in tasks { t.cancel() }
         for t in tasks { await t.value }
-        for p in pools { await p.closeAll() }
+        for shard in shards { await shard.closeAll() }
         for e in endpoints { await e.sentinel?.close() }
     }
 
@@ -231,7 +334,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         let now = clock.nowMillis()
         let idem = !o.idempotencyKey.isEmpty
         let keys = [
-            metaKey(channel), streamKey(channel), key("result", channel, o.idempotencyKey),
+            metaKey(channel), streamKey(channel), channelKey(channel, "result", channel, o.idempotencyKey),
             fanoutKey(shard: shard, stream: k), seqKey(shard: shard, stream: k),
         ]
         let args: [[UInt8]] = [
@@ -242,8 +345,8 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             Self.a(channel), Self.a(String(now + o.historyMetaTTL.milliseconds)),
             Self.a(String(now + o.historyTTL.milliseconds)), Self.a(String(now + o.idempotentResultTTL.milliseconds)),
         ]
-        let reply = try await pools[shard].eval(
-            RedisEngineScripts.publish, keys: keys, args: args, master: true,
+        let reply = try await shards[shard].eval(
+            RedisEngineScripts.publish, keys: keys, args: args, tracksMaster: true,
             wait: options.waitReplicas > 0 ? (options.waitReplicas, options.waitTimeout) : nil)
         guard let parts = reply.elements, parts.count == 3, let offset = Self.uint(parts[0]) else {
             throw EngineError.unavailable("unexpected publish reply \(reply)")
@@ -257,15 +360,19 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     /// reader hands it to its sink. Control is best effort, so no sequence numbers.
     public func publishControl(_ message: [UInt8]) async throws {
         if isStopped { throw EngineError.unavailable("engine stopped") }
-        _ = try await pools[0].send([
-            Self.a("XADD"), controlKey, Self.a("MAXLEN"), Self.a("~"), Self.a(String(options.controlMaxLength)), Self.a("*"),
-            Self.a("d"), message,
-        ])
+        let controlKey = self.controlKey
+        _ = try await shards[0].send(
+            [
+                Self.a("XADD"), controlKey, Self.a("MAXLEN"), Self.a("~"), Self.a(String(options.controlMaxLength)), Self.a("*"),
+                Self.a("d"), message,
+            ], key: controlKey)
     }
 
     /// The ID of the control stream's newest entry ("0-0" when empty): a node reads what comes after it.
     private func controlCursor() async throws -> String {
-        let reply = try await pools[0].send([Self.a("XREVRANGE"), controlKey, Self.a("+"), Self.a("-"), Self.a("COUNT"), Self.a("1")])
+        let controlKey = self.controlKey
+        let reply = try await shards[0].send(
+            [Self.a("XREVRANGE"), controlKey, Self.a("+"), Self.a("-"), Self.a("COUNT"), Self.a("1")], key: controlKey)
         guard let first = reply.elements?.first?.elements?.first?.string else { return "0-0" }
         return first
     }
@@ -282,7 +389,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         if isStopped { throw .unavailable("engine stopped") }
         let shard = shardIndex(channel)
         let k = fanoutIndex(channel)
-        _ = try await pools[shard].eval(
+        _ = try await shards[shard].eval(
             RedisEngineScripts.fanout, keys: [fanoutKey(shard: shard, stream: k), seqKey(shard: shard, stream: k)],
             args: [Self.a(String(options.fanoutMaxLength)), Self.a(kind), Self.a(channel), RedisEngineCodec.encode(info)])
     }
@@ -318,8 +425,8 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             Self.a(String(now)), Self.a(Self.ms(query.metaTTL)), Self.a(epochSource()),
             Self.a(String(now + query.metaTTL.milliseconds)), Self.a(mode), Self.a(bound), Self.a(String(count)),
         ]
-        let reply = try await pools[shardIndex(channel)].eval(
-            RedisEngineScripts.history, keys: [metaKey(channel), streamKey(channel)], args: args, master: true)
+        let reply = try await shards[shardIndex(channel)].eval(
+            RedisEngineScripts.history, keys: [metaKey(channel), streamKey(channel)], args: args, tracksMaster: true)
         guard let parts = reply.elements, parts.count == 3, let epoch = parts[0].string, let top = Self.uint(parts[1]),
             let entries = parts[2].elements
         else { throw EngineError.unavailable("unexpected history reply") }
@@ -338,28 +445,27 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     }
 
     public func removeHistory(channel: String) async throws {
-        _ = try await pools[shardIndex(channel)].send([Self.a("DEL"), streamKey(channel)])
+        let stream = streamKey(channel)
+        _ = try await shards[shardIndex(channel)].send([Self.a("DEL"), stream], key: stream)
     }
 
     // MARK: Presence
 
     public func addPresence(channel: String, info: ClientInfo, ttl: Duration) async throws {
         let expireAt = clock.nowMillis() + ttl.milliseconds
-        _ = try await pools[shardIndex(channel)].eval(
-            RedisEngineScripts.presenceAdd, keys: [key("presence", "data", channel), key("presence", "expire", channel)],
+        _ = try await shards[shardIndex(channel)].eval(
+            RedisEngineScripts.presenceAdd, keys: presenceKeys(channel),
             args: [Self.a(info.client), RedisEngineCodec.encode(info), Self.a(String(expireAt)), Self.a(Self.ms(ttl))])
     }
 
     public func removePresence(channel: String, clientID: String, user: String) async throws {
-        _ = try await pools[shardIndex(channel)].eval(
-            RedisEngineScripts.presenceRemove,
-            keys: [key("presence", "data", channel), key("presence", "expire", channel)], args: [Self.a(clientID)])
+        _ = try await shards[shardIndex(channel)].eval(
+            RedisEngineScripts.presenceRemove, keys: presenceKeys(channel), args: [Self.a(clientID)])
     }
 
     public func presence(channel: String) async throws -> [String: ClientInfo] {
-        let reply = try await pools[shardIndex(channel)].eval(
-            RedisEngineScripts.presenceGet,
-            keys: [key("presence", "data", channel), key("presence", "expire", channel)],
+        let reply = try await shards[shardIndex(channel)].eval(
+            RedisEngineScripts.presenceGet, keys: presenceKeys(channel),
             args: [Self.a(String(clock.nowMillis()))])
         var out: [String: ClientInfo] = [:]
         var pairs: [(RESPValue, RESPValue)] = []
@@ -384,11 +490,11 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
 
     // MARK: Fan-out reader
 
-    /// The current end (last entry ID and sequence number) of every fan-out stream of `shard`, read
+    /// The current end (last entry ID and sequence number) of every fan-out stream of reader group `group`, read
     /// atomically; through the shard's pool, or through `connection` (the reader's own).
-    func cursors(shard: Int, via connection: RedisConnection?) async throws(EngineError) -> [Cursor] {
-        let n = options.fanoutStreams
-        let keys = (0..<n).map { fanoutKey(shard: shard, stream: $0) } + (0..<n).map { seqKey(shard: shard, stream: $0) }
+    func cursors(group: Int, via connection: RedisConnection?) async throws(EngineError) -> [Cursor] {
+        let g = groups[group]
+        let keys = g.streams.map { fanoutKey(shard: g.shard, stream: $0) } + g.streams.map { seqKey(shard: g.shard, stream: $0) }
         let reply: RESPValue
         if let connection {
             do {
@@ -398,9 +504,9 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                 throw .unavailable(error.description)
             }
         } else {
-            reply = try await pools[shard].eval(RedisEngineScripts.cursors, keys: keys, args: [])
+            reply = try await shards[g.shard].eval(RedisEngineScripts.cursors, keys: keys, args: [])
         }
-        guard let items = reply.elements, items.count == n else { throw .unavailable("unexpected cursors reply") }
+        guard let items = reply.elements, items.count == g.streams.count else { throw .unavailable("unexpected cursors reply") }
         var out: [Cursor] = []
         for item in items {
             guard let pair = item.elements, pair.count == 2, let id = pair[0].string, let seq = Self.uint(pair[1]) else {
@@ -411,27 +517,40 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         return out
     }
 
-    /// `control`: where to start reading the control stream (only the first shard's reader reads it).
-    /// `loop`: where the reader's connection lives (nil: NIO's shared group).
-    private func runReader(shard: Int, cursors initial: [Cursor], control: String?, on loop: (any EventLoop)?) async {
+    /// A new connection for `group`'s blocking reader: to its server, or to the master of its slot in a cluster.
+    private func openReaderConnection(group g: ReaderGroup, on loop: (any EventLoop)?) async throws(RedisError) -> RedisConnection {
+        switch shards[g.shard] {
+        case .server:
+            return try await RedisShardPool.open(
+                endpoints[g.shard], on: loop, connectTimeout: options.connectTimeout.timeAmount, ioTimeout: nil)
+        case .cluster(let cluster):
+            return try await cluster.readerConnection(slot: g.slot ?? 0, on: loop)
+        }
+    }
+
+    /// Reads reader group `group`'s fan-out streams for ever, reconnecting with backoff (in a cluster, after asking
+    /// for the slot map again: a failed read is most often a slot that moved). `control`: where to start reading the
+    /// control stream (only the first group's reader reads it). `loop`: where the reader's connection lives (nil:
+    /// NIO's shared group).
+    private func runReader(group: Int, cursors initial: [Cursor], control: String?, on loop: (any EventLoop)?) async {
+        let g = groups[group]
         var cursors = initial
         var controlID = control
         var delay = Duration.milliseconds(50)
-        let streamKeys = (0..<options.fanoutStreams).map { fanoutKey(shard: shard, stream: $0) }
+        let streamKeys = g.streams.map { fanoutKey(shard: g.shard, stream: $0) }
         while !isStopped {
             let conn: RedisConnection
             do {
-                conn = try await RedisShardPool.open(
-                    endpoints[shard], on: loop, connectTimeout: options.connectTimeout.timeAmount, ioTimeout: nil)
+                conn = try await openReaderConnection(group: g, on: loop)
                 _ = try await conn.send(["CLIENT", "SETNAME", "broker-fanout-reader"])
             } catch {
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, options.maxReconnectDelay)
+                await readerFailed(group: g, delay: &delay)
                 continue
             }
             let registered = state.withLockedValue { s in
                 if s.stopped { return false }
-                s.readerConnections[shard] = conn
+                s.readerConnections[group] = conn
+                s.readerDownSince[group] = nil
                 return true
             }
             if !registered {
@@ -439,7 +558,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                 return
             }
             // A reconnect may come after Redis lost data: compare sequence numbers before reading on.
-            if delay > .milliseconds(50) { checkLost(shard: shard, cursors: &cursors, remote: try? await self.cursors(shard: shard, via: conn)) }
+            if delay > .milliseconds(50) { checkLost(group: g, cursors: &cursors, remote: try? await self.cursors(group: group, via: conn)) }
             delay = .milliseconds(50)
             do throws(RedisError) {
                 while !isStopped {
@@ -450,31 +569,39 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                         + cursors.map { Self.a($0.id) } + (controlID.map { [Self.a($0)] } ?? [])
                     let reply = try await conn.send(bytes: args)
                     if reply.isNull {
-                        let remote = try? await self.cursors(shard: shard, via: conn)
-                        checkLost(shard: shard, cursors: &cursors, remote: remote)
+                        let remote = try? await self.cursors(group: group, via: conn)
+                        checkLost(group: g, cursors: &cursors, remote: remote)
                         continue
                     }
-                    process(shard: shard, reply: reply, streamKeys: streamKeys, cursors: &cursors, controlID: &controlID)
+                    process(group: g, reply: reply, streamKeys: streamKeys, cursors: &cursors, controlID: &controlID)
                 }
             } catch {
+                state.withLockedValue { $0.readerDownSince[group] = $0.readerDownSince[group] ?? .now }
                 await conn.close()
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, options.maxReconnectDelay)
+                await readerFailed(group: g, delay: &delay)
             }
         }
     }
 
-    /// A stream whose sequence counter went below ours lost its data (flush, restart): start over from its
+    /// Waits before the next attempt (doubling the wait up to `maxReconnectDelay`); in a cluster, asks for the slot
+    /// map again first.
+    private func readerFailed(group g: ReaderGroup, delay: inout Duration) async {
+        if case .cluster(let cluster) = shards[g.shard] { _ = try? await cluster.refresh() }
+        try? await Task.sleep(for: delay)
+        delay = min(delay * 2, options.maxReconnectDelay)
+    }
+
+    /// A stream whose sequence counter went below ours lost its data (flush, restart, failover): start over from its
     /// beginning and report its channels.
-    private func checkLost(shard: Int, cursors: inout [Cursor], remote: [Cursor]?) {
+    private func checkLost(group g: ReaderGroup, cursors: inout [Cursor], remote: [Cursor]?) {
         guard let remote, remote.count == cursors.count else { return }
         var lostStreams: Set<Int> = []
-        for k in cursors.indices where remote[k].seq < cursors[k].seq {
-            countLost(shard: shard, entries: cursors[k].seq - remote[k].seq, kind: "rolled_back")
-            cursors[k] = Cursor(id: "0-0", seq: 0)
-            lostStreams.insert(k)
+        for i in cursors.indices where remote[i].seq < cursors[i].seq {
+            countLost(shard: g.shard, entries: cursors[i].seq - remote[i].seq, kind: "rolled_back")
+            cursors[i] = Cursor(id: "0-0", seq: 0)
+            lostStreams.insert(g.streams[i])
         }
-        reportLost(shard: shard, streams: lostStreams)
+        reportLost(shard: g.shard, streams: lostStreams)
     }
 
     /// `broker_redis_fanout_entries_lost_total{shard,kind}`: fan-out entries (publications, joins, leaves) this
@@ -498,7 +625,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     }
 
     private func process(
-        shard: Int, reply: RESPValue, streamKeys: [[UInt8]], cursors: inout [Cursor], controlID: inout String?
+        group g: ReaderGroup, reply: RESPValue, streamKeys: [[UInt8]], cursors: inout [Cursor], controlID: inout String?
     ) {
         var perStream: [(RESPValue, RESPValue)] = []
         if case .map(let m) = reply {
@@ -515,18 +642,24 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                 processControl(entries, controlID: &controlID)
                 continue
             }
-            guard let keyBytes = keyValue.bytes, let k = streamKeys.firstIndex(of: keyBytes),
+            guard let keyBytes = keyValue.bytes, let i = streamKeys.firstIndex(of: keyBytes),
                 let entries = entriesValue.elements
             else { continue }
             for entry in entries {
                 guard let e = entry.elements, e.count == 2, let id = e[0].string, let flat = e[1].elements else { continue }
                 let fields = FanoutEntryFields(flat: flat)
                 let seq = fields["n"].flatMap(Self.uint) ?? 0
-                if seq != cursors[k].seq + 1 {
-                    lostStreams.insert(k)
-                    if seq > cursors[k].seq + 1 { countLost(shard: shard, entries: seq - cursors[k].seq - 1, kind: "skipped") }
+                if seq != cursors[i].seq + 1 {
+                    lostStreams.insert(g.streams[i])
+                    if seq > cursors[i].seq + 1 {
+                        countLost(shard: g.shard, entries: seq - cursors[i].seq - 1, kind: "skipped")
+                    } else {
+                        // The counter went back: the server lost the entries from `seq` on that this node had read
+                        // (a failover to a replica behind, noticed by reading on rather than by a reconnect).
+                        countLost(shard: g.shard, entries: cursors[i].seq - seq + 1, kind: "rolled_back")
+                    }
                 }
-                cursors[k] = Cursor(id: id, seq: seq)
+                cursors[i] = Cursor(id: id, seq: seq)
                 // Every node reads every entry of its streams: those of channels nobody here subscribes to are
                 // not decoded at all.
                 guard let channel = fields["c"]?.string, isSubscribed(channel), let kind = fields["t"]?.bytes,
@@ -535,7 +668,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                 deliver(channel: channel, kind: kind, data: data, fields: fields)
             }
         }
-        reportLost(shard: shard, streams: lostStreams)
+        reportLost(shard: g.shard, streams: lostStreams)
     }
 
     private func processControl(_ entries: [RESPValue], controlID: inout String?) {

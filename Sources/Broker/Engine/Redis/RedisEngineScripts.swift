@@ -12,15 +12,22 @@
 /// `P.presence.expire.<ch>` (ZSET client → expire-at ms), `P.fanout.<shard>.<k>` (STREAM of deliveries:
 /// `n` sequence, `t` kind p/j/l, `c` channel, `d` payload, `o` offset, `e` epoch) and its sequence
 /// counter `P.fanout.<shard>.<k>.seq`.
+///
+/// In a Redis Cluster every key of a channel carries the hash tag of its fan-out stream right after the prefix
+/// (`P.{t}.stream.<ch>`, …, `P.{t}.fanout`, `P.{t}.fanout.seq`), so each script's keys share one slot.
+///
+/// The history scripts take the master's identity and the identities accepted without a new epoch as their last
+/// two arguments (see ``RedisMasterIdentity``): `identity_changed` decides whether a stream's positions may still
+/// be trusted.
 enum RedisEngineScripts {
     /// KEYS: meta, stream, result, fanout, fanout seq.
     /// ARGV: 1 encoded pub, 2 history size, 3 history TTL ms, 4 meta TTL ms, 5 result TTL ms, 6 now,
     /// 7 epoch for a new stream, 8 keeps history (0/1), 9 idempotent (0/1), 10 fan-out MAXLEN, 11 channel,
-    /// 12 meta expire-at, 13 publications expire-at, 14 result expire-at, 15 the master's identity ("" without
-    /// Sentinel). A stream last written under another master gets a new epoch: after a failover, a position
-    /// handed out by the old master (which may have taken writes the new one never saw) can never look valid.
-    /// Returns {offset, epoch, fromCache}.
-    static let publish = """
+    /// 12 meta expire-at, 13 publications expire-at, 14 result expire-at, 15 the master's identity ("" when not
+    /// tracked), 16 the identities a stream may carry without a new epoch. A stream last written under another master
+    /// gets a new epoch: after a failover, a position handed out by the old master (which may have taken writes the
+    /// new one never saw) can never look valid. Returns {offset, epoch, fromCache}.
+    static let publish = identityChanged + """
         local now = tonumber(ARGV[6])
         if ARGV[9] == '1' then
           local r = redis.call('hmget', KEYS[3], 'x', 'o', 'e')
@@ -39,10 +46,11 @@ enum RedisEngineScripts {
             redis.call('hset', KEYS[1], 'e', epoch, 's', 0)
             if ARGV[15] ~= '' then redis.call('hset', KEYS[1], 'm', ARGV[15]) end
           else
-            if ARGV[15] ~= '' and m[4] ~= ARGV[15] then
+            if identity_changed(m[4], ARGV[15], ARGV[16]) then
               epoch = ARGV[7]
-              redis.call('hset', KEYS[1], 'e', epoch, 'm', ARGV[15])
+              redis.call('hset', KEYS[1], 'e', epoch)
             end
+            if ARGV[15] ~= '' and m[4] ~= ARGV[15] then redis.call('hset', KEYS[1], 'm', ARGV[15]) end
             if m[3] and tonumber(m[3]) <= now then
               redis.call('del', KEYS[2])
             end
@@ -64,9 +72,9 @@ enum RedisEngineScripts {
 
     /// KEYS: meta, stream. ARGV: 1 now, 2 meta TTL ms, 3 epoch for a new stream, 4 meta expire-at,
     /// 5 mode (`none`, `fwd`, `rev`), 6 start id (fwd) / end id (rev), 7 count (0 = all), 8 the master's
-    /// identity ("" without Sentinel; a new epoch under another master, as in `publish`).
+    /// identity and 9 the identities accepted (a new epoch under another master, as in `publish`).
     /// Returns {epoch, top, entries}.
-    static let history = """
+    static let history = identityChanged + """
         local now = tonumber(ARGV[1])
         local m = redis.call('hmget', KEYS[1], 'e', 'x', 'sx', 's', 'm')
         local epoch = m[1]
@@ -77,10 +85,11 @@ enum RedisEngineScripts {
           redis.call('pexpire', KEYS[1], ARGV[2])
           return {ARGV[3], 0, {}}
         end
-        if ARGV[8] ~= '' and m[5] ~= ARGV[8] then
+        if identity_changed(m[5], ARGV[8], ARGV[9]) then
           epoch = ARGV[3]
-          redis.call('hset', KEYS[1], 'e', epoch, 'm', ARGV[8])
+          redis.call('hset', KEYS[1], 'e', epoch)
         end
+        if ARGV[8] ~= '' and m[5] ~= ARGV[8] then redis.call('hset', KEYS[1], 'm', ARGV[8]) end
         if m[3] and tonumber(m[3]) <= now then
           redis.call('del', KEYS[2])
         end
@@ -107,6 +116,19 @@ enum RedisEngineScripts {
           end
         end
         return {epoch, tonumber(m[4]) or 0, entries}
+        """
+
+    /// Whether a stream last written under master `was` must start a new epoch now that master `now` writes it:
+    /// not when identities are not tracked (`now` empty) or did not change, nor when `was` is among `accepted` (a
+    /// space-separated list: in a cluster, the masters serving slots, so a stream that came by a slot migration, with
+    /// all its data, keeps its positions; one written under a node that is no longer a master came by a failover).
+    static let identityChanged = """
+        local function identity_changed(was, now, accepted)
+          if now == '' or was == now then return false end
+          if was and accepted ~= '' and string.find(' ' .. accepted .. ' ', ' ' .. was .. ' ', 1, true) then return false end
+          return true
+        end
+
         """
 
     /// KEYS: fanout, fanout seq. ARGV: 1 MAXLEN, 2 kind (j/l), 3 channel, 4 encoded info.

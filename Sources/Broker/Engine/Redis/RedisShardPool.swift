@@ -15,9 +15,15 @@ public struct RedisEndpoint: Sendable, Equatable {
     /// Set when the shard's master is found through Redis Sentinel: `host` and `port` are then only a label
     /// (the sentinels' first address) and every connection goes to the master they name.
     public var sentinel: RedisSentinel?
+    /// Set when the shard is a Redis Cluster: its seed nodes (each with these credentials and TLS); `host` and
+    /// `port` are then the first seed's, a label only.
+    public var clusterSeeds: [RedisEndpoint] = []
 
     /// Where to look for this shard, for messages and `/health`.
-    public var label: String { sentinel.map { "\($0)" } ?? "\(host):\(port)" }
+    public var label: String {
+        if !clusterSeeds.isEmpty { return "cluster " + clusterSeeds.map { "\($0.host):\($0.port)" }.joined(separator: ",") }
+        return sentinel.map { "\($0)" } ?? "\(host):\(port)"
+    }
 
     public init(host: String, port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0) {
         self.host = host
@@ -137,7 +143,7 @@ actor RedisShardPool {
     }
 
     /// A live connection, connecting (again) when the slot's one is closed.
-    func connection() async throws(EngineError) -> RedisConnection {
+    func connection() async throws(RedisError) -> RedisConnection {
         let slot = next
         next = (next + 1) % connections.count
         if let c = connections[slot], c.isActive { return c }
@@ -148,7 +154,7 @@ actor RedisShardPool {
             return c
         } catch {
             lastError = error.description
-            throw .unavailable(error.description)
+            throw error
         }
     }
 
@@ -205,63 +211,78 @@ actor RedisShardPool {
     }
 
     /// Runs `script` with EVALSHA (loading it first when its SHA is unknown), falling back to EVAL on
-    /// NOSCRIPT. A `-ERR` reply or a connection failure becomes ``EngineError/unavailable(_:)``.
+    /// NOSCRIPT. Errors come back as Redis gave them (a cluster router needs MOVED and ASK as they are).
     ///
-    /// `master`: append the identity of the master the script runs on as its last argument (`host:port` through
-    /// Sentinel, "" otherwise): the history scripts start a new epoch for a stream last written under another master.
+    /// `identity`: for the history scripts, which master they run on (see ``RedisMasterIdentity``); nil for the others.
+    ///
+    /// `asking`: send `ASKING` first, on the same connection (a Redis Cluster `ASK` redirection to this node).
     ///
     /// `wait`: after the script, `WAIT` on the same connection until that many replicas have its writes (or the
     /// timeout passes, which fails the call: the writes are on the master but might not survive a failover).
     func eval(
-        _ script: String, keys: [[UInt8]], args: [[UInt8]], master: Bool = false, wait: (replicas: Int, timeout: Duration)? = nil
-    ) async throws(EngineError) -> RESPValue {
+        _ script: String, keys: [[UInt8]], args: [[UInt8]], identity: RedisMasterIdentity? = nil, asking: Bool = false,
+        wait: (replicas: Int, timeout: Duration)? = nil
+    ) async throws(RedisError) -> RESPValue {
         let c = try await connection()
-        let reply = try await eval(script, keys: keys, args: args, master: master, on: c)
+        let tail = [Array(String(keys.count).utf8)] + keys + args + (identity?.arguments(connection: c) ?? [])
+        let reply = try await evalOnce(script, tail: tail, asking: asking, on: c)
         guard let wait, wait.replicas > 0 else { return reply }
-        let acknowledged: RESPValue
-        do {
-            acknowledged = try await c.send(["WAIT", String(wait.replicas), String(max(1, wait.timeout.milliseconds))])
-        } catch {
-            throw .unavailable(error.description)
-        }
+        let acknowledged = try await c.send(["WAIT", String(wait.replicas), String(max(1, wait.timeout.milliseconds))])
         guard case .integer(let n) = acknowledged, n >= wait.replicas else {
-            throw .unavailable(
+            throw .server(
                 "redis at \(c.address): the write reached \(acknowledged) of \(wait.replicas) replicas within "
                     + "\(wait.timeout) (engine.redis.wait_replicas)")
         }
         return reply
     }
 
-    private func eval(_ script: String, keys: [[UInt8]], args: [[UInt8]], master: Bool, on c: RedisConnection)
-        async throws(EngineError) -> RESPValue
+    private func evalOnce(_ script: String, tail: [[UInt8]], asking: Bool, on c: RedisConnection) async throws(RedisError)
+        -> RESPValue
     {
-        let identity: [[UInt8]] = master ? [Array((endpoint.sentinel == nil ? "" : c.address).utf8)] : []
-        let tail = [Array(String(keys.count).utf8)] + keys + args + identity
-        do {
-            var sha = shas[script]
-            if sha == nil {
-                sha = try await c.send(["SCRIPT", "LOAD", script]).string
-                if let sha { shas[script] = sha }
-            }
-            if let sha {
-                do {
-                    return try await c.send(bytes: [Array("EVALSHA".utf8), Array(sha.utf8)] + tail)
-                } catch .server(let message) where message.hasPrefix("NOSCRIPT") {
-                    shas[script] = nil
-                }
-            }
-            return try await c.send(bytes: [Array("EVAL".utf8), Array(script.utf8)] + tail)
-        } catch {
-            throw .unavailable(error.description)
+        var sha = shas[script]
+        if sha == nil {
+            sha = try await c.send(["SCRIPT", "LOAD", script]).string
+            if let sha { shas[script] = sha }
         }
+        if let sha {
+            do {
+                return try await send([Array("EVALSHA".utf8), Array(sha.utf8)] + tail, asking: asking, on: c)
+            } catch .server(let message) where message.hasPrefix("NOSCRIPT") {
+                shas[script] = nil
+            }
+        }
+        return try await send([Array("EVAL".utf8), Array(script.utf8)] + tail, asking: asking, on: c)
     }
 
-    func send(_ args: [[UInt8]]) async throws(EngineError) -> RESPValue {
-        let c = try await connection()
-        do {
-            return try await c.send(bytes: args)
-        } catch {
-            throw .unavailable(error.description)
+    private func send(_ command: [[UInt8]], asking: Bool, on c: RedisConnection) async throws(RedisError) -> RESPValue {
+        guard asking else { return try await c.send(bytes: command) }
+        let replies = try await c.pipeline([[Array("ASKING".utf8)], command])
+        if case .error(let message) = replies[1] { throw .server(message) }
+        return replies[1]
+    }
+
+    func send(_ args: [[UInt8]], asking: Bool = false) async throws(RedisError) -> RESPValue {
+        try await send(args, asking: asking, on: try await connection())
+    }
+}
+
+/// What a history script is told about the master it runs on, so that a stream last written under another master
+/// gets a new epoch (see ``RedisEngineScripts/publish``). Two arguments: the master's identity, and the identities
+/// a stream may have been written under without a failover in between ("" unless in a cluster).
+enum RedisMasterIdentity: Sendable {
+    /// A standalone server: not tracked ("", "").
+    case standalone
+    /// Through Sentinel: the address of the master the connection reached.
+    case connectionAddress
+    /// In a cluster: the node's ID, and the IDs of every master now serving slots (a stream written under one of
+    /// them came by a slot migration, with its data).
+    case clusterNode(id: String, masters: String)
+
+    func arguments(connection c: RedisConnection) -> [[UInt8]] {
+        switch self {
+        case .standalone: [[], []]
+        case .connectionAddress: [Array(c.address.utf8), []]
+        case .clusterNode(let id, let masters): [Array(id.utf8), Array(masters.utf8)]
         }
     }
 }
