@@ -16,7 +16,9 @@ public enum FacadeApplication {
             logger.warning("weak secret (development mode): \(warning)")
         }
         if configuration.googleClientID == nil {
-            logger.info("Google sign-in is off (POST /v1/auth/google answers 501): set GOOGLE_CLIENT_ID and GOOGLE_JWKS_FILE to turn it on")
+            logger.info("Google sign-in is off (POST /v1/auth/google answers 501): set GOOGLE_CLIENT_ID to turn it on")
+        } else if configuration.googleJWKS == nil {
+            logger.info("Google sign-in is on; keys from \(configuration.googleJWKSURL ?? GoogleJWKSCache.googleURL), cached")
         }
         if !configuration.runRelay {
             logger.info("The outbox relay is off in this process (FACADE_NO_RELAY=1): events wait in the outbox until a facade with the relay runs")
@@ -37,6 +39,7 @@ public enum FacadeApplication {
                 db: db, publisher: publisher, options: configuration.relayOptions, logger: logger, startupGate: startupGate))
         }
         app.beforeServerStarts {
+            try await DatabaseProbe.check(configuration, logger: logger)
             if configuration.migrateOnStart {
                 try await Migrator.bundled().migrate(client: postgres, logger: logger)
             }
@@ -46,10 +49,7 @@ public enum FacadeApplication {
     }
 
     static func makeRouter(configuration: FacadeConfiguration, db: Database) async throws -> Router<AppRequestContext> {
-        var google: GoogleSignIn?
-        if let clientID = configuration.googleClientID, let jwks = configuration.googleJWKS {
-            google = try await GoogleSignIn(clientID: clientID, jwksJSON: jwks)
-        }
+        let google = try await makeGoogleSignIn(configuration: configuration, logger: db.logger)
         let deps = AppDependencies(
             db: db,
             sessions: await SessionTokens(
@@ -77,5 +77,21 @@ public enum FacadeApplication {
         RealtimeRoutes(deps: deps).register(v1)
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
         return router
+    }
+
+    /// nil when `GOOGLE_CLIENT_ID` is unset; keys from `GOOGLE_JWKS_FILE` when given, else from the JWKS URL.
+    static func makeGoogleSignIn(configuration: FacadeConfiguration, logger: Logger) async throws -> GoogleSignIn? {
+        guard let clientID = configuration.googleClientID else { return nil }
+        if let jwks = configuration.googleJWKS {
+            do {
+                return GoogleSignIn(clientID: clientID, keySource: try await StaticGoogleKeys(jwksJSON: jwks))
+            } catch {
+                throw ConfigurationError("GOOGLE_JWKS_FILE is not a usable JWKS document: \(error.description).")
+            }
+        }
+        let cache = GoogleJWKSCache(
+            url: configuration.googleJWKSURL ?? GoogleJWKSCache.googleURL, policy: configuration.googleKeysPolicy,
+            now: configuration.monotonicNow, logger: logger)
+        return GoogleSignIn(clientID: clientID, keySource: cache)
     }
 }

@@ -3,7 +3,7 @@ import PostgresNIO
 
 /// Everything the facade reads from its environment / command line.
 public struct FacadeConfiguration: Sendable {
-    /// `postgres://user[:password]@host[:port]/database`
+    /// `postgres://user[:password]@host[:port]/database[?sslmode=…&sslrootcert=…]` (``PostgresURL``)
     public var databaseURL: String
     /// Loopback by default: reachable from other machines only when asked (`FACADE_HOST=0.0.0.0`), and then
     /// ``FacadeStartCheck`` insists on strong secrets.
@@ -23,9 +23,16 @@ public struct FacadeConfiguration: Sendable {
     /// Secret for the facade's own session tokens (HS256).
     public var sessionSecret: String
     public var sessionLifetime: TimeInterval = 7 * 24 * 3600
-    /// Google sign-in: the OAuth client id (the `aud` of accepted ID tokens) and Google's JWKS document.
+    /// Google sign-in: the OAuth client id (the `aud` of accepted ID tokens); on when set.
     public var googleClientID: String?
+    /// Google's keys as a fixed JWKS document (`GOOGLE_JWKS_FILE`), instead of fetching them.
     public var googleJWKS: String?
+    /// Where Google's keys are fetched (`GOOGLE_JWKS_URL`); nil: ``GoogleJWKSCache/googleURL``.
+    public var googleJWKSURL: String?
+    /// Cache lifetime bounds and refetch rate of ``GoogleJWKSCache``.
+    var googleKeysPolicy = GoogleJWKSCache.Policy()
+    /// The monotonic clock of the key cache; tests replace it.
+    var monotonicNow: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     public var bcryptCost: UInt8 = 12
     /// Apply pending migrations before serving.
     public var migrateOnStart: Bool = true
@@ -42,27 +49,18 @@ public struct FacadeConfiguration: Sendable {
         self.sessionSecret = sessionSecret
     }
 
-    /// Parses `databaseURL` into a PostgresNIO client configuration (TLS disabled: local/VPC databases).
-    public func postgresConfiguration() throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: databaseURL),
-            ["postgres", "postgresql"].contains(components.scheme ?? ""),
-            let host = components.host, !host.isEmpty
-        else {
-            throw ConfigurationError("DATABASE_URL must look like postgres://user@host:port/database")
-        }
-        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+    /// Parses `databaseURL` (``PostgresURL``: `sslmode`, `sslrootcert`) into a PostgresNIO client configuration.
+    public func postgresConfiguration() throws(ConfigurationError) -> PostgresClient.Configuration {
+        let url = try PostgresURL.parse(databaseURL)
         var configuration = PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432,
-            username: components.user?.removingPercentEncoding ?? "postgres",
-            password: components.password?.removingPercentEncoding,
-            database: database.isEmpty ? nil : database,
-            tls: .disable)
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+            tls: try PostgresTLS(url).client)
         configuration.options.maximumConnections = maxDatabaseConnections
         return configuration
     }
 }
 
-public struct ConfigurationError: Error, CustomStringConvertible {
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
 
     public init(_ description: String) {

@@ -1,3 +1,4 @@
+import Foundation
 import SecretPolicy
 
 /// What the facade checks before it opens anything: its secrets, by the broker's rule (``SecretPolicy``), and
@@ -7,8 +8,11 @@ import SecretPolicy
 ///   A placeholder or a short one is a warning when the facade listens on loopback only (a developer's
 ///   machine) and stops it on any other address, where anyone who knows the placeholder could mint tokens.
 /// - An empty one stops it on every address: nothing can be signed without it.
-/// - `GOOGLE_CLIENT_ID` without `GOOGLE_JWKS_FILE` (or the reverse) stops it: half a setting is a mistake,
-///   not a choice to leave Google sign-in off.
+/// - Google sign-in is on with `GOOGLE_CLIENT_ID`; its keys come from `GOOGLE_JWKS_URL` (default Google's) or
+///   `GOOGLE_JWKS_FILE`. Either key setting without the client id, both at once, or a URL that is not https
+///   (plain http is allowed on loopback only, for tests) stops it: a mistake, not a choice.
+///
+/// - `DATABASE_URL` must parse (``PostgresURL``): an unknown `sslmode` or parameter stops it.
 ///
 /// Pure: tests call it with a configuration, no socket, no database.
 public enum FacadeStartCheck {
@@ -55,20 +59,56 @@ public enum FacadeStartCheck {
                         + "it refuses it on any other address")
             }
         }
-        switch (configuration.googleClientID, configuration.googleJWKS) {
-        case (.some, nil):
-            refusals.append(
-                "GOOGLE_CLIENT_ID is set but GOOGLE_JWKS_FILE is not: set both (or --google-client-id and "
-                    + "--google-jwks-file) to turn Google sign-in on, or neither to leave it off.")
-        case (nil, .some):
-            refusals.append(
-                "GOOGLE_JWKS_FILE is set but GOOGLE_CLIENT_ID is not: set both (or --google-client-id and "
-                    + "--google-jwks-file) to turn Google sign-in on, or neither to leave it off.")
-        default:
-            break
+        do {
+            _ = try PostgresURL.parse(configuration.databaseURL)
+        } catch {
+            refusals.append(error.description)
         }
+        refusals += googleRefusals(configuration)
         if !refusals.isEmpty { throw FacadeStartError(reasons: refusals) }
         return warnings
+    }
+}
+
+extension FacadeStartCheck {
+    static let googleFlags = "GOOGLE_CLIENT_ID (--google-client-id)"
+
+    static func googleRefusals(_ configuration: FacadeConfiguration) -> [String] {
+        var refusals: [String] = []
+        if configuration.googleClientID == nil {
+            for (variable, value) in [("GOOGLE_JWKS_FILE", configuration.googleJWKS), ("GOOGLE_JWKS_URL", configuration.googleJWKSURL)]
+            where value != nil {
+                refusals.append(
+                    "\(variable) is set but GOOGLE_CLIENT_ID is not: set \(googleFlags) to turn Google sign-in on, "
+                        + "or unset \(variable) to leave it off.")
+            }
+        }
+        if configuration.googleJWKS != nil, configuration.googleJWKSURL != nil {
+            refusals.append(
+                "GOOGLE_JWKS_FILE and GOOGLE_JWKS_URL are both set: Google's keys come from one of them; unset one.")
+        }
+        if let url = configuration.googleJWKSURL, let problem = jwksURLProblem(url) {
+            refusals.append("GOOGLE_JWKS_URL \(url) \(problem).")
+        }
+        return refusals
+    }
+
+    /// Why `url` cannot serve Google's keys, or nil. Plain http only to a loopback host: keys fetched in clear
+    /// text over a network could be replaced on the way.
+    static func jwksURLProblem(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
+        else { return "is not an absolute URL (https://host/path)" }
+        switch scheme {
+        case "https":
+            return nil
+        case "http" where SecretPolicy.isLoopback(host: host):
+            return nil
+        case "http":
+            return "is plain http to \(host): use https (plain http is accepted for loopback hosts only)"
+        default:
+            return "must be an https URL"
+        }
     }
 }
 

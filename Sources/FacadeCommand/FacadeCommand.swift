@@ -38,7 +38,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Broker client token HMAC secret (env BROKER_TOKEN_SECRET).") var brokerTokenSecret: String?
     @Option(help: "Session token secret (env FACADE_JWT_SECRET).") var jwtSecret: String?
     @Option(name: .customLong("google-client-id"), help: "Google OAuth client id (env GOOGLE_CLIENT_ID).") var googleClientID: String?
-    @Option(name: .customLong("google-jwks-file"), help: "Path to Google's JWKS JSON (env GOOGLE_JWKS_FILE).") var googleJWKSFile: String?
+    @Option(
+        name: .customLong("google-jwks-url"),
+        help: "Where Google's signing keys are fetched (env GOOGLE_JWKS_URL, default https://www.googleapis.com/oauth2/v3/certs).")
+    var googleJWKSURL: String?
+    @Option(
+        name: .customLong("google-jwks-file"),
+        help: "Path to a fixed JWKS JSON with Google's keys, instead of fetching them (env GOOGLE_JWKS_FILE).")
+    var googleJWKSFile: String?
     @Option(
         name: .customLong("broker-subscription-token-ttl"),
         help: "Seconds a broker subscription token lives (env BROKER_SUBSCRIPTION_TOKEN_TTL, default 300).")
@@ -56,6 +63,7 @@ struct Serve: AsyncParsableCommand {
         configuration.brokerAPIURL = brokerAPIURL ?? env("BROKER_API_URL") ?? "http://127.0.0.1:8000/api"
         configuration.brokerAPIKey = brokerAPIKey ?? env("BROKER_API_KEY") ?? ""
         configuration.googleClientID = googleClientID ?? env("GOOGLE_CLIENT_ID")
+        configuration.googleJWKSURL = googleJWKSURL ?? env("GOOGLE_JWKS_URL")
         if let path = googleJWKSFile ?? env("GOOGLE_JWKS_FILE") {
             do {
                 configuration.googleJWKS = try String(contentsOfFile: path, encoding: .utf8)
@@ -82,7 +90,11 @@ struct Serve: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             fail(error.description)
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch let error as DatabaseConnectError {
+            fail(error.description)
+        }
     }
 }
 
@@ -103,7 +115,16 @@ struct Migrate: AsyncParsableCommand {
             brokerTokenSecret: "", sessionSecret: "")
         configuration.maxDatabaseConnections = 2
         let logger = Logger(label: "facade.migrate")
-        let client = PostgresClient(configuration: try configuration.postgresConfiguration(), backgroundLogger: logger)
+        let postgresConfiguration: PostgresClient.Configuration
+        do {
+            postgresConfiguration = try configuration.postgresConfiguration()
+            try await DatabaseProbe.check(configuration, logger: logger)
+        } catch let error as ConfigurationError {
+            fail(error.description)
+        } catch let error as DatabaseConnectError {
+            fail(error.description)
+        }
+        let client = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             let applied = try await Migrator.bundled().migrate(client: client, logger: logger)

@@ -44,7 +44,6 @@ final class SharedClusterTopology: Sendable {
         let busPorts = (0..<3).map { _ in SharedRedisServer.freePort() }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("broker-cluster-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let me = getpid()
         let starts = zip(ports, busPorts).map { port, bus in
             """
             mkdir -p '\(dir.path)/\(port)'
@@ -54,25 +53,16 @@ final class SharedClusterTopology: Sendable {
             PIDS="$PIDS $!"
             """
         }.joined(separator: "\n")
-        let script = """
-            PIDS=""
-            \(starts)
-            for p in \(ports.map(String.init).joined(separator: " ")); do
-              until redis-cli -p $p ping >/dev/null 2>&1; do sleep 0.05; done
-            done
-            redis-cli --cluster create \(ports.map { "127.0.0.1:\($0)" }.joined(separator: " ")) --cluster-yes \
-              > '\(dir.path)/create.log' 2>&1
-            while kill -0 \(me) 2>/dev/null; do sleep 1; done
-            kill -9 $PIDS
-            rm -rf '\(dir.path)'
-            """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try? p.run()
+        SharedRedisServer.runWithWatchdog(
+            start: """
+                PIDS=""
+                \(starts)
+                for p in \(ports.map(String.init).joined(separator: " ")); do
+                  until redis-cli -p $p ping >/dev/null 2>&1; do sleep 0.05; done
+                done
+                redis-cli --cluster create \(ports.map { "127.0.0.1:\($0)" }.joined(separator: " ")) --cluster-yes \
+                  > '\(dir.path)/create.log' 2>&1
+                """, directory: dir.path)
         // Ready once every node says cluster_state:ok.
         for _ in 0..<1000 where !ports.allSatisfy(Self.isOK) { usleep(20_000) }
     }

@@ -36,14 +36,24 @@ final class SharedRedisServer: Sendable {
         port = Self.freePort()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("broker-redis-engine-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let me = getpid()
+        Self.runWithWatchdog(
+            start: """
+                redis-server --port \(port) --bind 127.0.0.1 --save '' --appendonly no --dir '\(dir.path)' \
+                --logfile '\(dir.path)/redis.log' &
+                PIDS=$!
+                """, directory: dir.path)
+        // Wait (synchronously: the engine factory is synchronous) until the port accepts connections.
+        for _ in 0..<500 where !Self.canConnect(port) { usleep(10_000) }
+    }
+
+    /// Runs `start` (a shell script that starts servers in the background and collects their PIDs in `PIDS`) in a
+    /// watchdog shell that SIGKILLs them and removes `directory` once the test process is gone.
+    static func runWithWatchdog(start: String, directory: String) {
         let script = """
-            redis-server --port \(port) --bind 127.0.0.1 --save '' --appendonly no --dir '\(dir.path)' \
-            --logfile '\(dir.path)/redis.log' &
-            R=$!
-            while kill -0 \(me) 2>/dev/null; do sleep 1; done
-            kill -9 $R
-            rm -rf '\(dir.path)'
+            \(start)
+            while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
+            kill -9 $PIDS
+            rm -rf '\(directory)'
             """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -54,8 +64,6 @@ final class SharedRedisServer: Sendable {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try? p.run()
-        // Wait (synchronously: the engine factory is synchronous) until the port accepts connections.
-        for _ in 0..<500 where !Self.canConnect(port) { usleep(10_000) }
     }
 
     /// A port nothing listens on now (also for ``SharedSentinelTopology``).

@@ -38,26 +38,16 @@ final class SharedSentinelTopology: Sendable {
         sentinelPort = SharedRedisServer.freePort()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("broker-sentinel-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let me = getpid()
-        let script = """
-            printf 'port \(sentinelPort)\\nbind 127.0.0.1\\nsentinel monitor \(Self.masterName) 127.0.0.1 \(masterPort) 1\\n' \
-              > '\(dir.path)/sentinel.conf'
-            redis-server --port \(masterPort) --bind 127.0.0.1 --save '' --appendonly no --dir '\(dir.path)' \
-              --logfile '\(dir.path)/redis.log' &
-            R=$!
-            redis-server '\(dir.path)/sentinel.conf' --sentinel --logfile '\(dir.path)/sentinel.log' &
-            S=$!
-            while kill -0 \(me) 2>/dev/null; do sleep 1; done
-            kill -9 $R $S
-            rm -rf '\(dir.path)'
-            """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try? p.run()
+        SharedRedisServer.runWithWatchdog(
+            start: """
+                printf 'port \(sentinelPort)\\nbind 127.0.0.1\\nsentinel monitor \(Self.masterName) 127.0.0.1 \(masterPort) 1\\n' \
+                  > '\(dir.path)/sentinel.conf'
+                redis-server --port \(masterPort) --bind 127.0.0.1 --save '' --appendonly no --dir '\(dir.path)' \
+                  --logfile '\(dir.path)/redis.log' &
+                PIDS=$!
+                redis-server '\(dir.path)/sentinel.conf' --sentinel --logfile '\(dir.path)/sentinel.log' &
+                PIDS="$PIDS $!"
+                """, directory: dir.path)
         for _ in 0..<500 where !(SharedRedisServer.canConnect(masterPort) && SharedRedisServer.canConnect(sentinelPort)) { usleep(10_000) }
     }
 }

@@ -9,18 +9,27 @@ import CryptoExtras
 struct FakeGoogle: Sendable {
     static let clientID = "test-client.apps.googleusercontent.com"
     let signer: JWTKeyCollection
-    let jwksJSON: String
+    let kid: String
+    /// This key as one JWKS entry.
+    let jwkJSON: String
+    /// A JWKS document holding this key alone.
+    var jwksJSON: String { "{\"keys\":[\(jwkJSON)]}" }
 
-    static func make() async throws -> FakeGoogle {
+    static func make(kid: String = "test-key") async throws -> FakeGoogle {
         let privateKey = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
         let signer = JWTKeyCollection()
-        await signer.add(rsa: privateKey, digestAlgorithm: .sha256, kid: "test-key")
+        await signer.add(rsa: privateKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
         let (modulus, exponent) = try privateKey.publicKey.getKeyPrimitives()
-        let jwks = """
-            {"keys":[{"kty":"RSA","alg":"RS256","use":"sig","kid":"test-key",\
-            "n":"\(base64URL(modulus))","e":"\(base64URL(exponent))"}]}
+        let jwk = """
+            {"kty":"RSA","alg":"RS256","use":"sig","kid":"\(kid)",\
+            "n":"\(base64URL(modulus))","e":"\(base64URL(exponent))"}
             """
-        return FakeGoogle(signer: signer, jwksJSON: jwks)
+        return FakeGoogle(signer: signer, kid: kid, jwkJSON: jwk)
+    }
+
+    /// A JWKS document holding each key.
+    static func jwks(_ keys: FakeGoogle...) -> String {
+        "{\"keys\":[" + keys.map(\.jwkJSON).joined(separator: ",") + "]}"
     }
 
     static func base64URL(_ data: Data) -> String {
@@ -36,7 +45,7 @@ struct FakeGoogle: Sendable {
             issuer: .init(value: issuer), subject: .init(value: subject), audience: .init(value: [audience]),
             authorizedPresenter: audience, issuedAt: .init(value: Date().addingTimeInterval(-60)),
             expires: .init(value: expires), email: email, emailVerified: .init(value: true))
-        return try await signer.sign(token, kid: "test-key")
+        return try await signer.sign(token, kid: JWKIdentifier(string: kid))
     }
 }
 

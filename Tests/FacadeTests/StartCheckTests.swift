@@ -81,16 +81,43 @@ struct StartCheckTests {
         }
     }
 
-    @Test("half a Google setting stops the facade")
-    func halfGoogle() throws {
+    @Test("Google sign-in: the client id alone turns it on (keys from Google's URL); a key setting without it, both key settings, or a non-https URL stop the facade")
+    func googleSettings() throws {
         var configuration = Self.configuration(host: "127.0.0.1")
         configuration.googleClientID = "id"
-        let error = try #require(Self.refusal(configuration))
-        #expect(error.reasons.count == 1 && error.reasons[0].hasPrefix("GOOGLE_CLIENT_ID is set but GOOGLE_JWKS_FILE is not"))
+        #expect(Self.refusal(configuration) == nil)
         configuration.googleJWKS = #"{"keys":[]}"#
         #expect(Self.refusal(configuration) == nil)
+        configuration.googleJWKSURL = "https://keys.example.com/certs"
+        #expect(Self.refusal(configuration)?.reasons == [
+            "GOOGLE_JWKS_FILE and GOOGLE_JWKS_URL are both set: Google's keys come from one of them; unset one."
+        ])
+        configuration.googleJWKS = nil
+        #expect(Self.refusal(configuration) == nil)
+        configuration.googleJWKSURL = "http://127.0.0.1:9999/certs"
+        #expect(Self.refusal(configuration) == nil)  // plain http to loopback: tests
+        configuration.googleJWKSURL = "http://keys.example.com/certs"
+        #expect(Self.refusal(configuration)?.reasons == [
+            "GOOGLE_JWKS_URL http://keys.example.com/certs is plain http to keys.example.com: use https "
+                + "(plain http is accepted for loopback hosts only)."
+        ])
+        configuration.googleJWKSURL = "certs.json"
+        #expect(Self.refusal(configuration)?.reasons.first?.hasPrefix("GOOGLE_JWKS_URL certs.json is not an absolute URL") == true)
+        configuration.googleJWKSURL = nil
         configuration.googleClientID = nil
+        configuration.googleJWKS = #"{"keys":[]}"#
         #expect(Self.refusal(configuration)?.reasons.first?.hasPrefix("GOOGLE_JWKS_FILE is set but GOOGLE_CLIENT_ID is not") == true)
+        configuration.googleJWKS = nil
+        configuration.googleJWKSURL = "https://keys.example.com/certs"
+        #expect(Self.refusal(configuration)?.reasons.first?.hasPrefix("GOOGLE_JWKS_URL is set but GOOGLE_CLIENT_ID is not") == true)
+    }
+
+    @Test("an unknown sslmode in DATABASE_URL stops the facade before it connects, naming the accepted modes")
+    func unknownSSLMode() {
+        var configuration = Self.configuration(host: "127.0.0.1")
+        configuration.databaseURL = "postgres://u@127.0.0.1/db?sslmode=verify_full"
+        #expect(Self.refusal(configuration)?.description
+            == "refusing to start: DATABASE_URL sslmode=verify_full is not a known mode: use one of disable, prefer, require, verify-ca, verify-full.")
     }
 
     @Test("a short secret accepted on loopback signs exactly as the broker computes HMAC with it")

@@ -27,7 +27,8 @@ UNREACHABLE_DB = "postgres://nobody@127.0.0.1:9/none"
 
 def facade_env(**overrides: str) -> dict:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("FACADE_HOST", "FACADE_JWT_SECRET", "BROKER_TOKEN_SECRET", "GOOGLE_CLIENT_ID", "GOOGLE_JWKS_FILE")}
+           if k not in ("FACADE_HOST", "FACADE_JWT_SECRET", "BROKER_TOKEN_SECRET", "GOOGLE_CLIENT_ID", "GOOGLE_JWKS_FILE",
+                        "GOOGLE_JWKS_URL")}
     env.update({"DATABASE_URL": UNREACHABLE_DB, "FACADE_PORT": str(free_port()), "FACADE_NO_RELAY": "1",
                 "FACADE_JWT_SECRET": STRONG, "BROKER_TOKEN_SECRET": STRONG, "FACADE_BCRYPT_COST": "4"})
     env.update(overrides)
@@ -89,8 +90,9 @@ def test_on_loopback_by_default_a_weak_secret_is_a_warning():
         r = http.post(f"http://127.0.0.1:{port}/v1/auth/google", json={"id_token": "x"}, timeout=5)
         assert r.status_code == 501, r.text
         assert r.text == ('{"error":{"code":"google_sign_in_disabled","fields":[],"message":"Google sign-in is off on this '
-                          'server: set GOOGLE_CLIENT_ID and GOOGLE_JWKS_FILE (or --google-client-id/--google-jwks-file) '
-                          'to turn it on."}}')
+                          'server: set GOOGLE_CLIENT_ID (or --google-client-id) to turn it on; Google\'s keys then come from '
+                          'GOOGLE_JWKS_URL (default https://www.googleapis.com/oauth2/v3/certs), or from GOOGLE_JWKS_FILE '
+                          '(--google-jwks-url/--google-jwks-file)."}}')
     finally:
         proc.terminate()
         proc.wait(timeout=15)

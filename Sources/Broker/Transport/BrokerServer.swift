@@ -117,6 +117,8 @@ public final class BrokerServer: Sendable {
         var listeners: [any Channel] = []
         var grpcAPI: GRPCAPIListener?
         do {
+            // The gRPC port first: once /health answers on the HTTP port, every port of the broker accepts.
+            grpcAPI = try await GRPCAPIListener.start(config: config, api: api, tls: grpcTLS, group: group, logger: logger)
             let internalSeparate = config.httpServer.internalPort != nil
             // One console for every port that serves it, so its sign-in limit is one limit.
             let console = config.admin.enabled ? AdminConsole(node: node, api: api) : nil
@@ -137,8 +139,8 @@ public final class BrokerServer: Sendable {
                         group: group, host: internalListener.host, port: internalListener.port, node: node,
                         router: internalRouter, websocket: false, tls: tls.internal))
             }
-            grpcAPI = try await GRPCAPIListener.start(config: config, api: api, tls: grpcTLS, group: group, logger: logger)
         } catch {
+            await grpcAPI?.shutdown()
             for l in listeners { try? await l.close() }
             await node.proxies.shutdown()
             try? await group.shutdownGracefully()

@@ -1,20 +1,16 @@
 import Foundation
 import JWTKit
 
-/// Verifies Google ID tokens (RS256) against configured public keys.
-///
-/// Keys come from a JWKS document (Google publishes it at
-/// https://www.googleapis.com/oauth2/v3/certs); the facade does not fetch it itself, so
-/// deployments refresh the file and tests use a locally generated key pair.
+/// Verifies Google ID tokens: an RS256 signature by a key of Google's (``GoogleKeySource``, chosen by the
+/// token's `kid`), issuer `accounts.google.com` or `https://accounts.google.com`, audience our client id
+/// (`GOOGLE_CLIENT_ID`; any other audience in `aud` refuses the token), not expired.
 public struct GoogleSignIn: Sendable {
     let clientID: String
-    let keys: JWTKeyCollection
+    let keySource: any GoogleKeySource
 
-    public init(clientID: String, jwksJSON: String) async throws {
-        let keys = JWTKeyCollection()
-        try await keys.add(jwksJSON: jwksJSON)
+    init(clientID: String, keySource: any GoogleKeySource) {
         self.clientID = clientID
-        self.keys = keys
+        self.keySource = keySource
     }
 
     struct Identity: Sendable {
@@ -23,15 +19,29 @@ public struct GoogleSignIn: Sendable {
         var emailVerified: Bool
     }
 
-    /// Checks signature, issuer (`accounts.google.com` or `https://accounts.google.com`),
-    /// audience (our client id) and expiry.
-    func verify(_ idToken: String) async throws -> Identity {
+    static let invalidToken = APIError(.unauthorized, code: "invalid_google_token", message: "The Google ID token is invalid.")
+
+    /// 401 `invalid_google_token` for a token that is not Google's for us; 503 `google_keys_unavailable` when
+    /// the key it names could not be fetched (the client may retry).
+    func verify(_ idToken: String) async throws(APIError) -> Identity {
+        guard let header = JWTHeaderPeek(token: idToken), header.alg == "RS256", let kid = header.kid, !kid.isEmpty else {
+            throw Self.invalidToken
+        }
+        let keys: JWTKeyCollection
+        do throws(GoogleKeyError) {
+            keys = try await keySource.keys(for: kid)
+        } catch {
+            switch error {
+            case .unknownKey: throw Self.invalidToken
+            case .unavailable: throw APIError.googleKeysUnavailable
+            }
+        }
         do {
             let token = try await keys.verify(idToken, as: GoogleIdentityToken.self, expectedAudience: clientID)
             return Identity(
                 subject: token.subject.value, email: token.email, emailVerified: token.emailVerified?.value ?? false)
         } catch {
-            throw APIError(.unauthorized, code: "invalid_google_token", message: "The Google ID token is invalid.")
+            throw Self.invalidToken
         }
     }
 }

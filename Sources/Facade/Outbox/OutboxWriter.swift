@@ -39,19 +39,4 @@ enum OutboxWriter {
             FROM n JOIN members m ON m.id = n.recipient_member_id
             """, logger: logger)
     }
-
-    /// Notifies each mentioned active member of the workspace (except the author).
-    static func notifyMentions(
-        _ connection: PostgresConnection, mentions: [UUID], membership: Membership, payloadJSON: String, logger: Logger
-    ) async throws {
-        for memberID in Set(mentions) where memberID != membership.memberID {
-            let inWorkspace = try await connection.exists(
-                "SELECT 1 FROM members WHERE id = \(memberID) AND workspace_id = \(membership.workspaceID) AND status = 'active'",
-                logger: logger)
-            guard inWorkspace else {
-                throw APIError.validation(field: "mentions", .invalidValue, "Mentioned member \(memberID.uuidString.lowercased()) is not in this workspace.")
-            }
-            try await notify(connection, recipientMemberID: memberID, kind: .mention, payloadJSON: payloadJSON, logger: logger)
-        }
-    }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import PostgresNIO
 
-/// Comments on a post. Commenting notifies the post's author and any mentioned members.
+/// Comments on a post. Commenting notifies the post's author and the members it mentions (by id or `@name`).
 struct CommentRoutes {
     let deps: AppDependencies
 
@@ -52,8 +52,8 @@ struct CommentRoutes {
                     connection, recipientMemberID: postAuthorID, kind: .comment,
                     payloadJSON: "{\"comment\":\(json)}", logger: deps.logger)
             }
-            try await OutboxWriter.notifyMentions(
-                connection, mentions: (body.mentions ?? []).filter { $0 != postAuthorID }, membership: me,
+            try await MentionNotifications.write(
+                connection, membership: me, text: body.body, explicit: body.mentions ?? [], excluding: [postAuthorID],
                 payloadJSON: "{\"comment\":\(json)}", logger: deps.logger)
             return json
         }

@@ -11,7 +11,7 @@ struct PostRoutes {
     struct CreateRequest: Decodable {
         var kind: String
         var body: String
-        /// Member ids to notify with a `mention` notification.
+        /// Member ids to notify with a `mention` notification, besides the `@name`s in `body`.
         var mentions: [UUID]?
     }
 
@@ -78,8 +78,8 @@ struct PostRoutes {
             }
             try await OutboxWriter.workspaceEvent(
                 connection, workspaceID: workspaceID, type: .postCreated, dataJSON: json, logger: deps.logger)
-            try await OutboxWriter.notifyMentions(
-                connection, mentions: body.mentions ?? [], membership: me,
+            try await MentionNotifications.write(
+                connection, membership: me, text: body.body, explicit: body.mentions ?? [],
                 payloadJSON: "{\"post\":\(json)}", logger: deps.logger)
             return json
         }
@@ -101,7 +101,8 @@ struct PostRoutes {
         return JSONResponse.raw(json)
     }
 
-    /// Only the author edits a post.
+    /// Only the author edits a post. An `@name` the edit adds notifies that member; one already there does not
+    /// notify again.
     func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let userID = try await deps.authenticate(request)
         let workspaceID = try context.parameters.uuid("workspaceID", what: "Workspace")
@@ -111,11 +112,11 @@ struct PostRoutes {
         let json = try await deps.db.transaction { connection -> String in
             let me = try await Membership.require(connection, workspaceID: workspaceID, userID: userID, logger: deps.logger)
             let rows = try await connection.query(
-                "SELECT member_id FROM posts WHERE id = \(postID) AND workspace_id = \(workspaceID) FOR UPDATE",
+                "SELECT member_id, body FROM posts WHERE id = \(postID) AND workspace_id = \(workspaceID) FOR UPDATE",
                 logger: deps.logger)
-            var authorID: UUID?
-            for try await id in rows.decode(UUID.self) { authorID = id }
-            guard let authorID else { throw APIError.notFound("Post") }
+            var found: (authorID: UUID, body: String)?
+            for try await row in rows.decode((UUID, String).self) { found = row }
+            guard let (authorID, previousBody) = found else { throw APIError.notFound("Post") }
             guard authorID == me.memberID else {
                 throw APIError.forbidden("Only the author may edit a post.", code: "not_author")
             }
@@ -127,6 +128,9 @@ struct PostRoutes {
             else { throw APIError.notFound("Post") }
             try await OutboxWriter.workspaceEvent(
                 connection, workspaceID: workspaceID, type: .postUpdated, dataJSON: json, logger: deps.logger)
+            try await MentionNotifications.write(
+                connection, membership: me, text: body.body, alreadyMentionedText: previousBody,
+                payloadJSON: "{\"post\":\(json)}", logger: deps.logger)
             return json
         }
         return JSONResponse.raw(json)

@@ -79,8 +79,14 @@ public struct APIError: Error, Sendable, Equatable {
 
     public static let googleSignInDisabled = featureOff(
         "google_sign_in_disabled",
-        "Google sign-in is off on this server: set GOOGLE_CLIENT_ID and GOOGLE_JWKS_FILE "
-            + "(or --google-client-id/--google-jwks-file) to turn it on.")
+        "Google sign-in is off on this server: set GOOGLE_CLIENT_ID (or --google-client-id) to turn it on; "
+            + "Google's keys then come from GOOGLE_JWKS_URL (default \(GoogleJWKSCache.googleURL)), "
+            + "or from GOOGLE_JWKS_FILE (--google-jwks-url/--google-jwks-file).")
+
+    /// 503: Google's signing keys could not be fetched, and no cached key fits the token. Temporary.
+    public static let googleKeysUnavailable = APIError(
+        .serviceUnavailable, code: "google_keys_unavailable",
+        message: "Google's signing keys cannot be fetched right now; try again shortly.")
 
     /// 422: the request is readable, and some field's value is not acceptable.
     public static func validation(_ fields: [FieldError]) -> APIError {

@@ -227,7 +227,8 @@ enum RedisRedirection: Equatable {
     case ask(String)
     /// `TRYAGAIN`: a multi-key command's keys are split by a migration in progress.
     case tryAgain
-    /// `CLUSTERDOWN`: the cluster cannot serve the slot now (a failover under way).
+    /// `CLUSTERDOWN`: the cluster cannot serve the slot now (a failover under way); `LOADING`: the node is reading
+    /// its data from disk after a restart.
     case clusterDown
     /// The connection could not be opened: nothing was sent.
     case unreachable
@@ -242,7 +243,7 @@ enum RedisRedirection: Equatable {
             case "MOVED" where words.count >= 3: self = .moved(String(words[2]))
             case "ASK" where words.count >= 3: self = .ask(String(words[2]))
             case "TRYAGAIN": self = .tryAgain
-            case "CLUSTERDOWN": self = .clusterDown
+            case "CLUSTERDOWN", "LOADING": self = .clusterDown
             default: return nil
             }
         default:
