@@ -206,6 +206,29 @@ struct SessionHarness {
         try await h.shutdown()
     }
 
+    @Test("A position lost while a subscribe is in flight: the subscribe is answered, then the client is told with 2500")
+    func positionLostWhileSubscribing() async throws {
+        var h = try await SessionHarness.make()
+        try await h.send(#"{"id":1,"connect":{}}"#)
+        _ = try await h.next()
+        let session = h.session
+        let node = h.node
+        let loop = h.group.next()
+        // The engine's answer runs as a task on the loop: the loss is reported before it, within the same loop turn.
+        try await h.onLoop {
+            session.handleFrame(Array(#"{"id":2,"subscribe":{"channel":"news:a"}}"#.utf8))
+            node.hub.loopHub(for: loop)!.positionLost(channel: "news:a")
+        }
+        let reply = try await h.next()
+        guard case .text(let text) = reply else {
+            Issue.record("expected the subscribe reply, got \(reply)")
+            return
+        }
+        #expect(text.hasPrefix(#"{"id":2,"subscribe":"#), "\(text)")
+        #expect(try await h.next() == .text(#"{"push":{"channel":"news:a","unsubscribe":{"code":2500,"reason":"insufficient state"}}}"#))
+        try await h.shutdown()
+    }
+
     @Test("With cf_ws_frame_ping_pong the server sends WebSocket ping frames, not {}, and a missing pong closes with 3012")
     func nativePings() async throws {
         var h = try await SessionHarness.make(nativePing: true)

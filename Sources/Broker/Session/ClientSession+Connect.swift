@@ -119,7 +119,7 @@ extension ClientSession {
                     held.append((sub, self.completeSubscription(sub, result: results[i])))
                 }
                 self.sendConnectResult(id: id, data: grant.data, subs: zip(pending.map(\.0.channel), results).map { ($0, $1) })
-                for (sub, pushes) in held { for p in pushes { self.deliver(p, to: sub) } }
+                for (sub, pushes) in held { self.deliverHeld(pushes, to: sub) }
             case .failure(let error):
                 for (sub, _) in pending { self.removeSubscription(sub) }
                 self.failConnect(id, ClientError.from(error))

@@ -28,7 +28,7 @@ extension ClientSession {
             case .success(let r):
                 let held = self.completeSubscription(sub, result: r)
                 self.push(Push(channel: channel, body: .subscribe(r)))
-                for p in held { self.deliver(p, to: sub) }
+                self.deliverHeld(held, to: sub)
             case .failure:
                 self.removeSubscription(sub)
             }

@@ -28,6 +28,15 @@ extension ClientSession {
         return held
     }
 
+    /// After the subscribe's reply: what was published meanwhile, then the loss the engine reported meanwhile, if any.
+    func deliverHeld(_ pushes: [PreparedPush], to sub: Subscription) {
+        for p in pushes { deliver(p, to: sub) }
+        if sub.positionLostWhileSubscribing && subs[sub.channel] === sub {
+            sub.positionLostWhileSubscribing = false
+            lostPosition(sub)
+        }
+    }
+
     /// Removes a subscription from this session, the hub and presence, and publishes the leave.
     func removeSubscription(_ sub: Subscription) {
         guard subs[sub.channel] === sub else { return }
@@ -225,8 +234,8 @@ extension ClientSession {
                 }
                 let held = self.completeSubscription(sub, result: r)
                 self.reply(Reply(id: id, body: .subscribe(r)))
-                for p in held { self.deliver(p, to: sub) }
-                if stream != nil { self.streamReady(sub) }
+                self.deliverHeld(held, to: sub)
+                if stream != nil, self.subs[plan.channel] === sub { self.streamReady(sub) }
             case .failure(let error):
                 self.removeSubscription(sub)
                 self.replyError(id, ClientError.from(error))

@@ -353,6 +353,10 @@ public final class ClientSession: @unchecked Sendable {
 
     /// The subscription missed publications it cannot get live: the client must recover from history.
     func lostPosition(_ sub: Subscription) {
+        if case .subscribing = sub.state {
+            sub.positionLostWhileSubscribing = true
+            return
+        }
         if sub.serverSide {
             close(.insufficientState)
         } else {

@@ -12,6 +12,9 @@ final class Subscription {
     let channel: String
     unowned(unsafe) let session: ClientSession
     var state: State = .subscribing([])
+    /// The engine reported this channel's position lost while the subscribe was in flight: the client is told
+    /// (unsubscribe 2500) right after the subscribe's reply, never instead of it.
+    var positionLostWhileSubscribing = false
     /// Index in the LoopHub's subscriber list for the channel (-1 when not in the hub).
     var hubIndex = -1
     let serverSide: Bool

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 
@@ -23,6 +24,7 @@ actor RedisClusterShard {
     private var ids: [String: String] = [:]
     private var refreshing: Task<Result<RedisClusterTopology, RedisError>, Never>?
     private(set) var lastError: String?
+    private let logger = Logger(label: "broker.redis")
 
     init(
         seeds: [RedisEndpoint], poolSize: Int, eventLoopGroup: (any EventLoopGroup)?, connectTimeout: TimeAmount, ioTimeout: TimeAmount
@@ -156,6 +158,7 @@ actor RedisClusterShard {
             } catch {
                 failure = error.description
                 asked = nil
+                logger.debug("redis cluster command redirected or retried", metadata: ["slot": "\(slot)", "error": "\(error)"])
                 switch RedisRedirection(error) {
                 case .moved:
                     _ = try? await refresh()
