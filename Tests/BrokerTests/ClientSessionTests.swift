@@ -206,6 +206,16 @@ struct SessionHarness {
         try await h.shutdown()
     }
 
+    @Test("A ttl counts whole Unix seconds as Centrifugo does, and an expiring reply always carries one")
+    func ttlCountsUnixSeconds() {
+        // A token expiring at second 5, asked at 4.3 s: 1 second left (the milliseconds rounded down said 0, and a
+        // reply with `expires` but no `ttl` made centrifuge-python fail with KeyError: 'ttl').
+        #expect(ClientSession.ttlSeconds(until: 5_000, now: 4_300) == 1)
+        #expect(ClientSession.ttlSeconds(until: 3_600_000, now: 0) == 3600)
+        #expect(ClientSession.ttlSeconds(until: 3_600_000, now: 999) == 3600)
+        #expect(ClientSession.ttlSeconds(until: 5_000, now: 5_200) == 1)
+    }
+
     @Test("A position lost while a subscribe is in flight: the subscribe is answered, then the client is told with 2500")
     func positionLostWhileSubscribing() async throws {
         var h = try await SessionHarness.make()

@@ -74,6 +74,7 @@ final class SharedClusterTopology: Sendable {
     /// Runs a command on node `port` and returns its reply as text (an array's elements one per line). Over a plain
     /// blocking socket: the topology is made synchronously, from a static initializer.
     func command(_ port: Int, _ args: String...) -> String { Self.command(port, args) }
+    func command(_ port: Int, _ args: [String]) -> String { Self.command(port, args) }
 
     static func command(_ port: Int, _ args: [String]) -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -208,6 +209,51 @@ struct RedisClusterEngineTests {
         _ = SharedClusterTopology.shared.command(port, "hset", meta, "m", String(repeating: "0", count: 40))
         let third = try await engine.publish(channel: "epochs", publication: enginePub("3"), options: .engineHistory())
         #expect(third.position?.epoch != first.position?.epoch)
+        await h.engine.shutdown()
+    }
+}
+
+extension RedisClusterEngineTests {
+    /// A slot migrated by hand, as `redis-cli --cluster reshard` does it. While the channel's keys are already on the
+    /// target, the source answers `ASK` and the engine follows it (`ASKING` on the target); once the slot is the
+    /// target's, `MOVED` sends it there for good. The stream keeps its epoch: its data came with it.
+    @Test func aMigratingSlotIsFollowedThroughAskThenMoved() async throws {
+        let h = try await EngineHarness.start(.redisCluster)
+        let engine = try #require(h.engine as? RedisEngine)
+        let topology = SharedClusterTopology.shared
+        let channel = "migrating"
+        let first = try await engine.publish(channel: channel, publication: enginePub("1"), options: .engineHistory())
+        let info = ClientInfo(user: "u", client: "c1")
+        try await engine.addPresence(channel: channel, info: info, ttl: .seconds(60))
+        let tag = RedisClusterSlots.spreadTags(16)[RedisSharding.stream(of: channel, streams: 16)]
+        let slot = String(RedisClusterSlots.slot(of: tag))
+        let meta = "\(engine.prefix).{\(tag)}.stream.meta.\(channel)"
+        let source = try #require(topology.ports.first { topology.command($0, "exists", meta) == "1" })
+        let target = try #require(topology.ports.first { $0 != source })
+        let sourceID = topology.command(source, "cluster", "myid")
+        let targetID = topology.command(target, "cluster", "myid")
+        #expect(topology.command(target, "cluster", "setslot", slot, "importing", sourceID) == "OK")
+        #expect(topology.command(source, "cluster", "setslot", slot, "migrating", targetID) == "OK")
+        func moveKeys() {
+            for _ in 0..<10 {
+                let keys = topology.command(source, "cluster", "getkeysinslot", slot, "100000").split(separator: "\n").map(String.init)
+                if keys.isEmpty { return }
+                _ = topology.command(source, ["migrate", "127.0.0.1", String(target), "", "0", "5000", "keys"] + keys)
+            }
+        }
+        moveKeys()
+        // Reads whose keys all moved: the source answers ASK, the target serves them after ASKING.
+        let presence = try await engine.presence(channel: channel)
+        let history = try await engine.history(channel: channel, query: HistoryQuery(limit: -1))
+        moveKeys()
+        for port in topology.ports { _ = topology.command(port, "cluster", "setslot", slot, "node", targetID) }
+        #expect(presence.keys.sorted() == ["c1"])
+        #expect(history.publications.map(\.offset) == [1] && history.epoch == first.position?.epoch)
+        #expect(topology.command(target, "exists", meta) == "1")
+
+        // The slot is the target's now: MOVED, then the publish runs there, under the same epoch.
+        let second = try await engine.publish(channel: channel, publication: enginePub("2"), options: .engineHistory())
+        #expect(second.position?.offset == 2 && second.position?.epoch == first.position?.epoch)
         await h.engine.shutdown()
     }
 }

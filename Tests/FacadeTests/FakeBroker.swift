@@ -4,7 +4,8 @@ import HummingbirdTesting
 import Synchronization
 
 /// A stand-in for the broker's HTTP API: records `POST /api/publish` and `/api/batch` publications and
-/// unsubscribes, and can answer 503 (the real broker is driven by the interop suite's end-to-end tests).
+/// unsubscribes, and can answer 503 (the real broker is driven by the interop suite's end-to-end tests). Like the
+/// real broker, it drops a publication whose idempotency key it has seen (answering success) and counts it.
 final class FakeBroker: Sendable {
     struct Publication: Sendable {
         var channel: String
@@ -18,6 +19,9 @@ final class FakeBroker: Sendable {
         var commands: [String] = []
         var unsubscribes: [(user: String, channel: String)] = []
         var publications: [Publication] = []
+        var idempotencyKeys: Set<String> = []
+        /// Publications dropped because their idempotency key was seen before.
+        var duplicates = 0
         var failuresRemaining = 0
         var failedAttempts = 0
         var requests = 0
@@ -34,6 +38,7 @@ final class FakeBroker: Sendable {
     /// Every command received, in order (`publish <channel> <type>`, `unsubscribe <channel> <user>`).
     var commands: [String] { state.withLock { $0.commands } }
     var failedAttempts: Int { state.withLock { $0.failedAttempts } }
+    var duplicates: Int { state.withLock { $0.duplicates } }
     var requests: Int { state.withLock { $0.requests } }
     var batchSizes: [Int] { state.withLock { $0.batchSizes } }
 
@@ -105,6 +110,10 @@ final class FakeBroker: Sendable {
             type: (json["data"] as? [String: Any])?["type"] as? String,
             apiKey: apiKey)
         return state.withLock { state -> Int in
+            if !publication.idempotencyKey.isEmpty && !state.idempotencyKeys.insert(publication.idempotencyKey).inserted {
+                state.duplicates += 1
+                return state.publications.count
+            }
             state.publications.append(publication)
             state.commands.append("publish \(publication.channel) \(publication.type ?? "")")
             return state.publications.count

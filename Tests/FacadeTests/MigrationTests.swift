@@ -10,16 +10,16 @@ struct MigrationTests {
     func applyAndIdempotent() async throws {
         let database = try await TestDatabase.create()
         let migrator = try Migrator.bundled()
-        #expect(migrator.migrations.map(\.version) == [1, 2, 3, 4])
+        #expect(migrator.migrations.map(\.version) == [1, 2, 3, 4, 5])
         let first = try await database.withClient { client in
             try await migrator.migrate(client: client, logger: TestDatabase.logger)
         }
-        #expect(first == [1, 2, 3, 4])
+        #expect(first == [1, 2, 3, 4, 5])
         let second = try await database.withClient { client in
             try await migrator.migrate(client: client, logger: TestDatabase.logger)
         }
         #expect(second.isEmpty)
-        #expect(try await database.scalarInt("SELECT count(*)::int8 FROM schema_migrations") == 4)
+        #expect(try await database.scalarInt("SELECT count(*)::int8 FROM schema_migrations") == 5)
         #expect(try await database.scalarInt("SELECT count(*)::int8 FROM information_schema.tables WHERE table_name = 'outbox'") == 1)
     }
 
@@ -39,8 +39,8 @@ struct MigrationTests {
             for try await versions in group { all += versions }
             return all
         }
-        #expect(applied.sorted() == [1, 2, 3, 4])
-        #expect(try await database.scalarInt("SELECT count(*)::int8 FROM schema_migrations") == 4)
+        #expect(applied.sorted() == [1, 2, 3, 4, 5])
+        #expect(try await database.scalarInt("SELECT count(*)::int8 FROM schema_migrations") == 5)
     }
 
     @Test("a failing migration rolls back entirely")

@@ -65,7 +65,13 @@ struct OutboxTests {
         options.baseBackoff = 0.05
         options.maxBackoff = 0.2
         options.batchSize = 10
+        options.leaseDuration = .milliseconds(1500)
         return options
+    }
+
+    /// A publisher with a short timeout, so the short test leases outlast a broker call.
+    static func testPublisher(_ brokerURL: String) -> BrokerPublisher {
+        BrokerPublisher(apiURL: brokerURL, apiKey: "test-key", timeout: .milliseconds(500))
     }
 
     /// Runs relays as services until `body` returns.
@@ -76,7 +82,7 @@ struct OutboxTests {
             let db = Database(client: client, logger: TestDatabase.logger)
             let relays: [any Service] = (0..<count).map { _ in
                 OutboxRelay(
-                    db: db, publisher: BrokerPublisher(apiURL: brokerURL, apiKey: "test-key"),
+                    db: db, publisher: testPublisher(brokerURL),
                     options: fastOptions(), logger: TestDatabase.logger)
             }
             let group = ServiceGroup(services: relays, logger: TestDatabase.logger)
@@ -84,7 +90,9 @@ struct OutboxTests {
                 tasks.addTask { try await group.run() }
                 defer { tasks.cancelAll() }
                 let result = try await body()
+                // Wait for the relays to stop (they hand their partitions back).
                 await group.triggerGracefulShutdown()
+                try await tasks.next()
                 return result
             }
         }

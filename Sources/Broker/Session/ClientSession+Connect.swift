@@ -135,7 +135,7 @@ extension ClientSession {
         // With a refresh proxy the broker renews connections itself: the client is not told to.
         if expiresAt > 0 && !node.clientRules.refreshesConnectionsServerSide {
             r.expires = true
-            r.ttl = UInt32(max(0, (expiresAt - now) / 1000))
+            r.ttl = Self.ttlSeconds(until: expiresAt, now: now)
         }
         r.subs = subs.map { (channel: $0.0, result: $0.1) }
         if !nativePing {
@@ -214,7 +214,14 @@ extension ClientSession {
     }
 
     /// A refresh result for an expiry in unix ms (0 = never).
+    /// Whole seconds until `expiresAt` (Unix ms), counted in Unix seconds as Centrifugo counts them (a token expiring
+    /// at second S has S − now left, not the milliseconds rounded down), and at least 1: a reply that says `expires`
+    /// always carries its `ttl` (0 would be left out of the JSON, and SDKs read it unconditionally).
+    static func ttlSeconds(until expiresAt: Int64, now: Int64) -> UInt32 {
+        UInt32(clamping: max(1, expiresAt / 1000 - now / 1000))
+    }
+
     func refreshResult(expiresAt: Int64) -> RefreshResult {
-        RefreshResult(expires: expiresAt > 0, ttl: expiresAt > 0 ? UInt32(max(0, (expiresAt - now) / 1000)) : 0)
+        RefreshResult(expires: expiresAt > 0, ttl: expiresAt > 0 ? Self.ttlSeconds(until: expiresAt, now: now) : 0)
     }
 }

@@ -54,7 +54,7 @@ extension ClientSession {
         if let info { connInfo = info }
         // A unidirectional client cannot send `refresh`: it learns its new expiry from a `refresh` push.
         if framing.isUnidirectional {
-            let ttl = expiresAt > 0 ? UInt32(max(0, (expiresAt - now) / 1000)) : 0
+            let ttl = expiresAt > 0 ? Self.ttlSeconds(until: expiresAt, now: now) : 0
             push(Push(channel: "", body: .refresh(RefreshResult(expires: expiresAt > 0, ttl: ttl))))
             flushNow()
         }

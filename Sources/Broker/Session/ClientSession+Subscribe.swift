@@ -138,7 +138,7 @@ extension ClientSession {
         // With a sub_refresh proxy the broker renews the subscription itself: the client is not told to.
         if plan.expiresAt > 0 && plan.subRefreshProxy == nil {
             r.expires = true
-            r.ttl = UInt32(max(0, (plan.expiresAt - node.clock.nowMillis()) / 1000))
+            r.ttl = ClientSession.ttlSeconds(until: plan.expiresAt, now: node.clock.nowMillis())
         }
         r.data = plan.data
     }

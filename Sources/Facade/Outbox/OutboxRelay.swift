@@ -4,14 +4,21 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// Delivers outbox rows to the broker: publications, and unsubscribes that end a removed member's
-/// subscription (``BrokerCommand``).
+/// subscription (``BrokerCommand``), each channel's rows in the order their transactions committed.
 ///
 /// Wakes on `NOTIFY facade_outbox` (fired by a trigger when an outbox insert commits) and also polls every
 /// `pollInterval`, in case a notification was missed while the listening connection was down.
-/// Rows are claimed with `FOR UPDATE SKIP LOCKED` inside a transaction held while publishing, so several
-/// facade processes can relay concurrently without sending a row twice. A failed row is retried with
-/// exponential backoff (`next_attempt_at`); rows are delivered in id order per relay, but a row that keeps
-/// failing does not block the rows behind it.
+///
+/// Several facade processes can relay at once: the outbox is split into partitions by channel
+/// (`0005_outbox_partitions.sql`) and a relay sends only the rows of the partitions it leases
+/// (``PartitionLeases``). A batch is read in one statement, published in one `POST /api/batch` and confirmed in
+/// another statement that counts only while the lease is held: no transaction or row lock spans the broker call.
+/// A relay that dies mid-batch leaves its rows unsent; once its lease expires another relay sends them again, and
+/// the broker drops the publications it already has (`idempotency_key = outbox-<id>`).
+///
+/// While the broker is unreachable the relay retries the same batch with exponential backoff, so nothing behind
+/// it overtakes it. A row the broker itself refuses is the exception: it backs off alone (`next_attempt_at`)
+/// and does not block its channel.
 public struct OutboxRelay: Service {
     public struct Options: Sendable {
         public var pollInterval: Duration = .seconds(1)
@@ -19,6 +26,9 @@ public struct OutboxRelay: Service {
         /// First retry delay; doubles with every failed attempt up to `maxBackoff`.
         public var baseBackoff: Double = 0.5
         public var maxBackoff: Double = 60
+        /// How long a relay keeps its partitions without renewing them; after a crash, the others take over
+        /// within this time. Must exceed the broker call's timeout (renewed every third of it).
+        public var leaseDuration: Duration = .seconds(15)
 
         public init() {}
     }
@@ -50,7 +60,16 @@ public struct OutboxRelay: Service {
             if Task.isCancelled || Task.isShuttingDownGracefully { return }
         }
         let (wakeups, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        await withTaskGroup(of: Void.self) { group in
+        let worker = Task {
+            // A lease must outlast a broker call with room to spare (see `publishMargin`).
+            let leaseDuration = max(options.leaseDuration, publishMargin * 2)
+            var state = RelayState(leases: PartitionLeases(duration: leaseDuration))
+            for await _ in wakeups {
+                await drain(&state)
+            }
+            return state.leases
+        }
+        let graceful = await withTaskGroup(of: Void.self) { group -> Bool in
             group.addTask { await self.listen(continuation) }
             group.addTask {
                 while !Task.isCancelled {
@@ -58,15 +77,21 @@ public struct OutboxRelay: Service {
                     try? await Task.sleep(for: self.options.pollInterval)
                 }
             }
-            group.addTask {
-                for await _ in wakeups {
-                    await self.drain()
-                }
-            }
             // Stop on graceful shutdown (or cancellation) of the service group.
-            try? await gracefulShutdown()
-            continuation.finish()
+            let graceful = (try? await gracefulShutdown()) != nil
             group.cancelAll()
+            return graceful
+        }
+        continuation.finish()
+        if !graceful { worker.cancel() }
+        var leases = await worker.value
+        // Graceful: hand the partitions over now. Cancelled: behave like a crash, the leases expire.
+        if graceful && !leases.partitions.isEmpty {
+            do {
+                try await leases.release(db)
+            } catch {
+                logger.warning("Releasing outbox partitions failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
         }
     }
 
@@ -89,89 +114,52 @@ public struct OutboxRelay: Service {
         }
     }
 
-    /// Publishes due rows until none are left or one fails.
-    func drain() async {
-        while !Task.isCancelled {
+    /// What the worker carries from one wake-up to the next.
+    struct RelayState: Sendable {
+        var leases: PartitionLeases
+        /// Whole batches that failed in a row (the broker unreachable); drives the backoff.
+        var failures = 0
+        /// While backing off: when to try the broker again.
+        var retryAt: ContinuousClock.Instant?
+    }
+
+    /// The broker call's timeout, which a lease must outlast for a batch to be published.
+    var publishMargin: Duration {
+        .nanoseconds(publisher.timeout.nanoseconds) + .milliseconds(100)
+    }
+
+    /// Publishes the owned partitions' due rows until none are left or a row is refused; while the broker is
+    /// unreachable, retries the same batch with backoff, renewing the leases meanwhile. Stops at a graceful shutdown.
+    func drain(_ state: inout RelayState) async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let outcome = try await processBatch()
-                if outcome.failed || outcome.claimed < options.batchSize { return }
+                if state.leases.renewalDue(margin: publishMargin) {
+                    try await state.leases.renew(db)
+                }
+                if let retryAt = state.retryAt, retryAt > .now {
+                    // Sleep in pieces, so the leases are renewed while the broker is down.
+                    let piece = min(retryAt - .now, state.leases.duration / 3)
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: piece) }
+                    continue
+                }
+                if state.leases.partitions.isEmpty { return }
+                // Publish only what can be confirmed before the lease runs out; renewed just above otherwise.
+                if state.leases.validUntil - .now <= publishMargin { continue }
+                let outcome = try await processBatch(partitions: state.leases.partitions, owner: state.leases.owner)
+                if outcome.brokerUnavailable {
+                    state.failures += 1
+                    let delay = min(options.maxBackoff, options.baseBackoff * pow(2, Double(state.failures - 1)))
+                    state.retryAt = .now + .seconds(delay)
+                    continue
+                }
+                state.failures = 0
+                state.retryAt = nil
+                if outcome.refused || outcome.claimed < options.batchSize { return }
             } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 logger.error("Outbox relay batch failed", metadata: ["error": "\(String(reflecting: error))"])
                 return
             }
         }
-    }
-
-    struct BatchOutcome: Sendable {
-        var claimed: Int
-        var sent: Int
-        var failed: Bool
-    }
-
-    /// Claims up to `batchSize` due rows, sends their commands in id order in one batch request and records the
-    /// results. A row the broker refused gets its backoff; if the request as a whole fails (the broker is
-    /// most likely down), the first row gets the backoff and the others are released untouched.
-    func processBatch() async throws -> BatchOutcome {
-        try await db.transaction { connection in
-            let rows = try await connection.query(
-                """
-                SELECT id, kind, channel, payload::text, user_id, attempts FROM outbox
-                WHERE sent_at IS NULL AND next_attempt_at <= now()
-                ORDER BY id
-                LIMIT \(options.batchSize)
-                FOR UPDATE SKIP LOCKED
-                """, logger: logger)
-            var claimed: [(id: Int64, command: BrokerCommand, attempts: Int32)] = []
-            var unreadable = false
-            for try await (id, kind, channel, payload, userID, attempts) in rows.decode(
-                (Int64, String, String, String?, UUID?, Int32).self)
-            {
-                guard let command = BrokerCommand(outboxID: id, kind: kind, channel: channel, payload: payload, userID: userID)
-                else {
-                    unreadable = true
-                    try await backOff(id, attempts: attempts, error: "outbox row of unknown kind \(kind)", connection)
-                    continue
-                }
-                claimed.append((id, command, attempts))
-            }
-            if claimed.isEmpty { return BatchOutcome(claimed: 0, sent: 0, failed: unreadable) }
-            let results: [Result<Void, BrokerPublisher.Failure>]
-            do {
-                results = try await publisher.send(claimed.map(\.command))
-            } catch where Task.isCancelled {
-                // Shutting down: roll back; the rows stay pending without counting an attempt.
-                throw error
-            } catch {
-                try await backOff(claimed[0].id, attempts: claimed[0].attempts, error: "\(error)", connection)
-                return BatchOutcome(claimed: claimed.count, sent: 0, failed: true)
-            }
-            var sentIDs: [Int64] = []
-            var failed = unreadable
-            for (row, result) in zip(claimed, results) {
-                switch result {
-                case .success: sentIDs.append(row.id)
-                case .failure(let error):
-                    failed = true
-                    try await backOff(row.id, attempts: row.attempts, error: error.description, connection)
-                }
-            }
-            if !sentIDs.isEmpty {
-                try await connection.query(
-                    "UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY(\(sentIDs))",
-                    logger: logger)
-            }
-            return BatchOutcome(claimed: claimed.count, sent: sentIDs.count, failed: failed)
-        }
-    }
-
-    private func backOff(_ id: Int64, attempts: Int32, error: String, _ connection: PostgresConnection) async throws {
-        let delay = min(options.maxBackoff, options.baseBackoff * pow(2, Double(attempts)))
-        logger.warning("Publishing outbox row failed", metadata: ["id": "\(id)", "attempts": "\(attempts + 1)", "error": "\(error)"])
-        try await connection.query(
-            """
-            UPDATE outbox SET attempts = attempts + 1, last_error = \(error),
-                              next_attempt_at = now() + make_interval(secs => \(delay))
-            WHERE id = \(id)
-            """, logger: logger)
     }
 }
