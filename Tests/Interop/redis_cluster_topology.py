@@ -16,7 +16,6 @@ Every node gets its own client port and cluster-bus port (`--cluster-port`, Redi
 """
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from test_redis_sentinel import redis_command
+from redis_servers import redis_command, wait_until_answers
 
 LOOPBACK = "127.0.0.1"
 SLOTS = 16384
@@ -155,18 +154,7 @@ class _RedisProcesses:
                 [self.server, "--port", str(port), "--dir", str(d), *PLAIN_ARGS, *args],
                 cwd=d, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if redis_command(port, "PING", timeout=0.5) == "PONG":
-                    return
-            except (OSError, RuntimeError):
-                pass
-            if self.procs[port].poll() is not None:
-                raise AssertionError(f"redis-server on {port} exited: {self.log(port)[-2000:]}")
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"redis-server on {port} did not answer PING: {self.log(port)[-2000:]}")
-            time.sleep(0.02)
+        wait_until_answers(port, self.procs[port], lambda: self.log(port), f"redis-server on {port}")
 
     def log(self, port: int) -> str:
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,37 +18,9 @@ from typing import List, Optional
 import pytest
 
 from conftest import base_config, deep_merge, free_port, http_session, raw_clients, raw_connected, run, uid
+from redis_servers import redis_command, wait_until_answers
 
 MASTER = "mymaster"
-
-
-def redis_command(port: int, *args: str, timeout: float = 2.0):
-    """One command over RESP on a fresh connection; returns the reply parsed shallowly (str, int, list, None)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(("*%d\r\n" % len(args) + "".join("$%d\r\n%s\r\n" % (len(a.encode()), a) for a in args)).encode())
-        f = s.makefile("rb")
-
-        def read():
-            line = f.readline().rstrip(b"\r\n")
-            kind, rest = line[:1], line[1:].decode()
-            if kind in (b"+",):
-                return rest
-            if kind == b"-":
-                raise RuntimeError(rest)
-            if kind == b":":
-                return int(rest)
-            if kind == b"$":
-                n = int(rest)
-                if n < 0:
-                    return None
-                data = f.read(n + 2)[:-2]
-                return data.decode()
-            if kind == b"*":
-                n = int(rest)
-                return None if n < 0 else [read() for _ in range(n)]
-            raise RuntimeError(f"unexpected reply {line!r}")
-
-        return read()
 
 
 class SentinelTopology:
@@ -70,16 +41,7 @@ class SentinelTopology:
         self.procs[name] = subprocess.Popen(
             [self.server, *args], cwd=d, stdout=open(d / "log", "ab"), stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if redis_command(port, "PING", timeout=0.5) == "PONG":
-                    return
-            except (OSError, RuntimeError):
-                pass
-            assert self.procs[name].poll() is None, f"{name} exited: {(d / 'log').read_text()[-2000:]}"
-            assert time.monotonic() < deadline, f"{name} did not start"
-            time.sleep(0.05)
+        wait_until_answers(port, self.procs[name], lambda: (d / "log").read_text(), name)
 
     def start(self) -> "SentinelTopology":
         base = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]

@@ -254,16 +254,11 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     /// compares sequence numbers, so what the new master lacks is reported, never skipped silently.
     private func followMaster(of sentinel: RedisSentinel, shard: Int) async {
         let logger = Logger(label: "broker.redis")
-        while !isStopped {
-            do {
-                try await Task.sleep(for: options.sentinelPoll)
-            } catch {
-                return
-            }
+        await repeatedly(every: options.sentinelPoll) {
             guard let (master, changed) = try? await sentinel.refresh(
                 group: options.eventLoopGroup, connectTimeout: options.connectTimeout.timeAmount,
                 ioTimeout: options.ioTimeout.timeAmount), changed
-            else { continue }
+            else { return }
             logger.warning("redis master changed", metadata: ["shard": "\(shard)", "master": "\(master)", "sentinels": "\(sentinel)"])
             await shards[shard].closeAll()
             await closeReaders { groups[$0].shard == shard }
@@ -275,13 +270,8 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     /// sequence numbers as after any reconnect.
     private func followSlots(of cluster: RedisClusterShard, shard: Int) async {
         let logger = Logger(label: "broker.redis")
-        while !isStopped {
-            do {
-                try await Task.sleep(for: options.clusterPoll)
-            } catch {
-                return
-            }
-            guard let topology = try? await cluster.refresh() else { continue }
+        await repeatedly(every: options.clusterPoll) {
+            guard let topology = try? await cluster.refresh() else { return }
             let stale = state.withLockedValue { s in
                 groups.indices.filter { g in
                     guard groups[g].shard == shard, let slot = groups[g].slot, let c = s.readerConnections[g], c.isActive else {
@@ -290,10 +280,22 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
                     return topology.master(ofSlot: slot)?.address != c.address
                 }
             }
-            if stale.isEmpty { continue }
+            if stale.isEmpty { return }
             logger.warning(
                 "redis cluster slots moved", metadata: ["shard": "\(shard)", "readers": "\(stale.count)", "cluster": "\(cluster.label)"])
             await closeReaders { stale.contains($0) }
+        }
+    }
+
+    /// Runs `body` every `period` until the engine stops (or the task is cancelled).
+    private func repeatedly(every period: Duration, _ body: () async -> Void) async {
+        while !isStopped {
+            do {
+                try await Task.sleep(for: period)
+            } catch {
+                return
+            }
+            await body()
         }
     }
 
