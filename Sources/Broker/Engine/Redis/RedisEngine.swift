@@ -181,15 +181,23 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     // MARK: Keys
 
     private func key(_ parts: String...) -> [UInt8] { Array((prefix + "." + parts.joined(separator: ".")).utf8) }
-    /// A key of `channel`'s: in a cluster it carries the hash tag of the channel's fan-out stream after the prefix.
-    private func channelKey(_ channel: String, _ parts: String...) -> [UInt8] {
-        let tag = shards[shardIndex(channel)].isCluster ? "{" + tags[fanoutIndex(channel)] + "}." : ""
-        return Array((prefix + "." + tag + parts.joined(separator: ".")).utf8)
+    /// Where `channel`'s keys start (its shard and fan-out stream computed once): `P.` on a server, `P.{t}.` in a
+    /// cluster, where the hash tag of the channel's fan-out stream puts all its keys in that stream's slot.
+    private func keyPrefix(shard: Int, stream k: Int) -> String {
+        shards[shard].isCluster ? prefix + ".{" + tags[k] + "}." : prefix + "."
     }
-    private func metaKey(_ ch: String) -> [UInt8] { channelKey(ch, "stream", "meta", ch) }
-    private func streamKey(_ ch: String) -> [UInt8] { channelKey(ch, "stream", ch) }
+    private func keyPrefix(_ channel: String) -> String { keyPrefix(shard: shardIndex(channel), stream: fanoutIndex(channel)) }
+    private static func key(_ keyPrefix: String, _ parts: String...) -> [UInt8] {
+        Array((keyPrefix + parts.joined(separator: ".")).utf8)
+    }
+    /// A channel's history keys: its meta, then its stream.
+    private func historyKeys(_ ch: String) -> [[UInt8]] {
+        let p = keyPrefix(ch)
+        return [Self.key(p, "stream", "meta", ch), Self.key(p, "stream", ch)]
+    }
     private func presenceKeys(_ ch: String) -> [[UInt8]] {
-        [channelKey(ch, "presence", "data", ch), channelKey(ch, "presence", "expire", ch)]
+        let p = keyPrefix(ch)
+        return [Self.key(p, "presence", "data", ch), Self.key(p, "presence", "expire", ch)]
     }
     private func fanoutKey(shard: Int, stream k: Int) -> [UInt8] {
         shards[shard].isCluster ? key("{" + tags[k] + "}", "fanout") : key("fanout", String(shard), String(k))
@@ -335,8 +343,9 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         let k = fanoutIndex(channel)
         let now = clock.nowMillis()
         let idem = !o.idempotencyKey.isEmpty
+        let p = keyPrefix(shard: shard, stream: k)
         let keys = [
-            metaKey(channel), streamKey(channel), channelKey(channel, "result", channel, o.idempotencyKey),
+            Self.key(p, "stream", "meta", channel), Self.key(p, "stream", channel), Self.key(p, "result", channel, o.idempotencyKey),
             fanoutKey(shard: shard, stream: k), seqKey(shard: shard, stream: k),
         ]
         let args: [[UInt8]] = [
@@ -428,7 +437,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
             Self.a(String(now + query.metaTTL.milliseconds)), Self.a(mode), Self.a(bound), Self.a(String(count)),
         ]
         let reply = try await shards[shardIndex(channel)].eval(
-            RedisEngineScripts.history, keys: [metaKey(channel), streamKey(channel)], args: args, tracksMaster: true)
+            RedisEngineScripts.history, keys: historyKeys(channel), args: args, tracksMaster: true)
         guard let parts = reply.elements, parts.count == 3, let epoch = parts[0].string, let top = Self.uint(parts[1]),
             let entries = parts[2].elements
         else { throw EngineError.unavailable("unexpected history reply") }
@@ -447,7 +456,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     }
 
     public func removeHistory(channel: String) async throws {
-        let stream = streamKey(channel)
+        let stream = historyKeys(channel)[1]
         _ = try await shards[shardIndex(channel)].send([Self.a("DEL"), stream], key: stream)
     }
 
