@@ -1,7 +1,7 @@
 import Logging
 import PostgresNIO
 
-/// The facade's handle on PostgreSQL: a connection pool plus helpers used by every route.
+/// The facade's handle on PostgreSQL: a connection pool plus the helpers the SQL layer (`Sources/Facade/SQL`) runs on.
 public struct Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
@@ -22,7 +22,7 @@ public struct Database: Sendable {
     /// Runs `body` inside BEGIN/COMMIT, rolling back if it throws.
     ///
     /// PostgresNIO's own `withTransaction` wraps the closure's error in `PostgresTransactionError`;
-    /// routes throw `APIError`s from inside transactions, so this helper rethrows the original error.
+    /// use cases throw `APIError`s from inside transactions, so this helper rethrows the original error.
     public func transaction<Result: Sendable>(
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
@@ -71,11 +71,17 @@ extension PostgresConnection {
 
     /// Runs a query returning `(json, cursor)` rows, fetched with `LIMIT limit + 1`, as one page.
     func page(_ query: PostgresQuery, limit: Int, logger: Logger) async throws -> Page {
-        let rows = try await self.query(query, logger: logger)
+        try await Page(rows: self.query(query, logger: logger).decode((String, String).self), limit: limit)
+    }
+}
+
+extension Page {
+    /// The page of `(json, cursor)` rows fetched with `LIMIT limit + 1`: the extra row only says there is a next page.
+    init(rows: some AsyncSequence<(String, String), any Error>, limit: Int) async throws {
         var items: [String] = []
         var lastCursor: String?
         var hasMore = false
-        for try await (json, cursor) in rows.decode((String, String).self) {
+        for try await (json, cursor) in rows {
             if items.count == limit {
                 hasMore = true
                 break
@@ -83,6 +89,6 @@ extension PostgresConnection {
             items.append(json)
             lastCursor = cursor
         }
-        return Page(items: items, nextCursor: hasMore ? lastCursor.map(PageCursor.encode) : nil)
+        self.init(items: items, nextCursor: hasMore ? lastCursor.map(PageCursor.encode) : nil)
     }
 }

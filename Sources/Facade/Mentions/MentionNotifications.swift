@@ -12,17 +12,17 @@ import PostgresNIO
 /// Every notification also goes to the recipient's personal channel as `notification.created` (outbox).
 enum MentionNotifications {
     static func write(
-        _ connection: PostgresConnection, membership: Membership, text: String, explicit: [UUID] = [],
+        _ connection: PostgresConnection, author: ActingMember, text: String, explicit: [UUID] = [],
         excluding: Set<UUID> = [], alreadyMentionedText: String? = nil, payloadJSON: String, logger: Logger
     ) async throws {
-        try await requireMembers(connection, explicit, workspaceID: membership.workspaceID, logger: logger)
+        try await requireMembers(connection, explicit, workspaceID: author.workspaceID, logger: logger)
         var handles = MentionParser.handles(in: text)
         if let alreadyMentionedText {
             let before = Set(MentionParser.handles(in: alreadyMentionedText))
             handles.removeAll(where: before.contains)
         }
-        let named = try await members(connection, handles: handles, workspaceID: membership.workspaceID, logger: logger)
-        var notified: Set<UUID> = excluding.union([membership.memberID])
+        let named = try await members(connection, handles: handles, workspaceID: author.workspaceID, logger: logger)
+        var notified: Set<UUID> = excluding.union([author.memberID])
         for memberID in explicit + named where notified.insert(memberID).inserted {
             try await OutboxWriter.notify(
                 connection, recipientMemberID: memberID, kind: .mention, payloadJSON: payloadJSON, logger: logger)
@@ -34,11 +34,7 @@ enum MentionNotifications {
         _ connection: PostgresConnection, _ ids: [UUID], workspaceID: UUID, logger: Logger
     ) async throws {
         guard !ids.isEmpty else { return }
-        var found: Set<UUID> = []
-        let rows = try await connection.query(
-            "SELECT id FROM members WHERE id = ANY(\(ids)) AND workspace_id = \(workspaceID) AND status = 'active'",
-            logger: logger)
-        for try await id in rows.decode(UUID.self) { found.insert(id) }
+        let found = try await MemberQueries.activeIDs(connection, among: ids, workspaceID: workspaceID, logger: logger)
         if let missing = ids.first(where: { !found.contains($0) }) {
             throw APIError.validation(
                 field: "mentions", .invalidValue,
@@ -52,11 +48,8 @@ enum MentionNotifications {
     ) async throws -> [UUID] {
         guard !handles.isEmpty else { return [] }
         var byHandle: [String: [UUID]] = [:]
-        let rows = try await connection.query(
-            "SELECT id, display_name FROM members WHERE workspace_id = \(workspaceID) AND status = 'active' ORDER BY joined_at, id",
-            logger: logger)
-        for try await (id, displayName) in rows.decode((UUID, String).self) {
-            byHandle[MentionHandle.normalize(displayName), default: []].append(id)
+        for member in try await MemberQueries.activeNames(connection, workspaceID: workspaceID, logger: logger) {
+            byHandle[MentionHandle.normalize(member.displayName), default: []].append(member.id)
         }
         return handles.flatMap { byHandle[$0] ?? [] }
     }

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import PostgresNIO
 
 /// `GET /health` and `GET /openapi.json` (no authentication).
 struct SystemRoutes {
@@ -15,9 +14,7 @@ struct SystemRoutes {
     /// 200 when the database answers, else 503.
     func health() async throws -> Response {
         do {
-            try await deps.db.withConnection { connection in
-                _ = try await connection.query("SELECT 1", logger: deps.logger)
-            }
+            try await HealthQuery.ping(deps.db)
             return JSONResponse.raw(#"{"status":"ok"}"#)
         } catch {
             throw APIError(.serviceUnavailable, code: "database_unavailable", message: "The database does not answer.")

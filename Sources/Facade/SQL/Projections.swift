@@ -46,6 +46,13 @@ enum Projection {
         """
     }
 
+    static func reaction(_ r: String = "r") -> String {
+        """
+        json_build_object('id', \(r).id, 'post_id', \(r).post_id, 'comment_id', \(r).comment_id, \
+        'member_id', \(r).member_id, 'emoji', \(r).emoji, 'created_at', \(r).created_at)
+        """
+    }
+
     static func notification(_ n: String = "n") -> String {
         """
         json_build_object('id', \(n).id, 'workspace_id', \(n).workspace_id, \
