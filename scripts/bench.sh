@@ -60,16 +60,7 @@ fi
 command -v nginx >/dev/null && [[ -f $NCHAN_MODULE ]] || { echo "nginx with nchan is required" >&2; exit 2; }
 
 # --- binaries
-if [[ -z "${BROKER_BIN:-}" || -z "${BENCH_BIN:-}" ]]; then
-  if [[ $BUILD -eq 1 ]]; then
-    log "swift build -c release --scratch-path .build-bench (broker, broker-bench)"
-    (cd "$ROOT" && swift build -c release --scratch-path .build-bench --product broker >&2 \
-       && swift build -c release --scratch-path .build-bench --product broker-bench >&2)
-  fi
-fi
-BROKER_BIN="${BROKER_BIN:-$ROOT/.build-bench/release/broker}"
-BENCH_BIN="${BENCH_BIN:-$ROOT/.build-bench/release/broker-bench}"
-for b in "$BROKER_BIN" "$BENCH_BIN"; do [[ -x "$b" ]] || { echo "missing binary $b" >&2; exit 2; }; done
+. "$ROOT/scripts/bench-binaries.sh"
 
 # --- temp dir and cleanup
 TMP="$(mktemp -d /tmp/broker-bench.XXXXXX)"

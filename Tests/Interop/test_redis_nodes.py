@@ -10,6 +10,7 @@ import time
 import pytest
 
 from conftest import base_config, deep_merge, http_session, make_token, raw_clients, raw_connected, run, uid
+from redis_servers import redis_command
 
 
 def _free_port() -> int:
@@ -98,6 +99,45 @@ def test_publication_through_node_b_reaches_client_on_node_a(broker_factory, red
             assert [p["data"]["n"] for p in h["result"]["publications"]] == [1, 2]
 
     run(main())
+
+
+def _reads_processed(port: int) -> int:
+    """Redis's count of socket reads it has processed (INFO stats): a pipeline of many commands is a few reads."""
+    for line in redis_command(port, "INFO", "stats").splitlines():
+        if line.startswith("total_reads_processed:"):
+            return int(line.split(":")[1])
+    raise AssertionError("INFO stats has no total_reads_processed")
+
+
+def test_broadcast_and_parallel_batch_reach_redis_as_pipelines(broker_factory, redis_url):
+    """A broadcast (and a batch with `parallel`) publishes side by side, so its Redis commands share writes: far
+    fewer reads on the server than channels. A sequential batch is one round trip per command, for contrast."""
+    port = int(redis_url.rsplit(":", 1)[1])
+    node = broker_factory(_redis_config(redis_url, "pipe-" + uid()), name="pipe")
+    channels = [f"chat:bc-{uid()}-{i}" for i in range(2000)]
+
+    before = _reads_processed(port)
+    responses = node.api("broadcast", {"channels": channels + ["nosuchns:x"], "data": {"bc": 1}}, timeout=60)["result"]["responses"]
+    broadcast_reads = _reads_processed(port) - before
+    assert [r["result"]["offset"] for r in responses[:-1]] == [1] * len(channels)
+    assert responses[-1] == {"error": {"code": 102, "message": "unknown channel"}}
+    assert broadcast_reads < len(channels) // 4, f"{broadcast_reads} reads for {len(channels)} channels: not pipelined"
+
+    ch = "chat:batch-" + uid()
+    commands = [{"publish": {"channel": ch, "data": {"i": i}}} for i in range(1000)]
+    before = _reads_processed(port)
+    replies = node.api("batch", {"commands": commands, "parallel": True}, timeout=60)["replies"]
+    parallel_reads = _reads_processed(port) - before
+    assert sorted(r["publish"]["offset"] for r in replies) == list(range(1, 1001))
+    assert parallel_reads < len(commands) // 4, f"{parallel_reads} reads for {len(commands)} publishes: not pipelined"
+
+    before = _reads_processed(port)
+    replies = node.api("batch", {"commands": commands[:200], "parallel": False}, timeout=60)["replies"]
+    sequential_reads = _reads_processed(port) - before
+    assert [r["publish"]["offset"] for r in replies] == list(range(1001, 1201)), "a sequential batch keeps its order"
+    assert sequential_reads >= 200
+    history = node.api("history", {"channel": ch, "limit": -1})["result"]["publications"]
+    assert [p["data"]["i"] for p in history] == list(range(100, 200)), "history_size 100: the sequential batch's last 100"
 
 
 def test_presence_is_the_same_from_every_node(broker_factory, redis_url):

@@ -108,6 +108,25 @@ public protocol ImmediatePublishing: Sendable {
     func publishImmediately(channel: String, publication: Publication, options: PublishOptions) throws -> PublishResult
 }
 
+/// One channel of a broadcast: the publication for it and the channel's options.
+public struct BroadcastItem: Sendable {
+    public var channel: String
+    public var publication: Publication
+    public var options: PublishOptions
+
+    public init(channel: String, publication: Publication, options: PublishOptions) {
+        self.channel = channel
+        self.publication = publication
+        self.options = options
+    }
+}
+
+/// An engine that publishes to many channels at once in fewer round trips than one per channel (Redis: one
+/// script per fan-out stream touched). Each channel's result is its own: one failing does not fail the others.
+public protocol BroadcastPublishing: Sendable {
+    func publish(broadcast items: [BroadcastItem]) async -> [Result<PublishResult, EngineError>]
+}
+
 /// Who is subscribed to a channel, across all nodes.
 public protocol PresenceEngine: Sendable {
     func addPresence(channel: String, info: ClientInfo, ttl: Duration) async throws

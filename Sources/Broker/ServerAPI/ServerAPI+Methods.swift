@@ -62,23 +62,59 @@ extension ServerAPI {
         return w.bytes
     }
 
+    /// Publishes to each channel; the replies in the channels' order. An engine that can (Redis) publishes them
+    /// all at once (``BroadcastPublishing``: one script per fan-out stream instead of one round trip per channel).
     func broadcast(_ r: APIRequestReader) async throws -> [UInt8] {
         let channels = try r.stringArray("channels")
         if channels.isEmpty { throw APIError.badRequest }
-        var w = JSONWriter()
-        w.raw("{\"responses\":[")
-        for (i, channel) in channels.enumerated() {
-            if i > 0 { w.raw(UInt8(ascii: ",")) }
-            do {
-                let result = try await publish(channel: channel, r)
-                w.raw("{\"result\":")
-                w.raw(ServerAPI.encodePublishResult(result))
-                w.raw(UInt8(ascii: "}"))
-            } catch {
-                ServerAPI.writeErrorReply(APIError.from(error), into: &w)
+        var replies = [[UInt8]](repeating: [], count: channels.count)
+        if let engine = node.engine as? any BroadcastPublishing {
+            var items: [BroadcastItem] = []
+            var positions: [Int] = []
+            items.reserveCapacity(channels.count)
+            positions.reserveCapacity(channels.count)
+            for (i, channel) in channels.enumerated() {
+                do {
+                    let (publication, options) = try publication(channel: channel, r)
+                    items.append(BroadcastItem(channel: channel, publication: publication, options: options))
+                    positions.append(i)
+                } catch {
+                    replies[i] = Self.broadcastReply(.failure(error))
+                }
+            }
+            for (n, result) in await engine.publish(broadcast: items).enumerated() {
+                replies[positions[n]] = Self.broadcastReply(result.mapError { $0 })
+            }
+        } else {
+            for (i, channel) in channels.enumerated() {
+                do {
+                    replies[i] = Self.broadcastReply(.success(try await publish(channel: channel, r)))
+                } catch {
+                    replies[i] = Self.broadcastReply(.failure(error))
+                }
             }
         }
+        var w = JSONWriter()
+        w.raw("{\"responses\":[")
+        for (i, reply) in replies.enumerated() {
+            if i > 0 { w.raw(UInt8(ascii: ",")) }
+            w.raw(reply)
+        }
         w.raw("]}")
+        return w.bytes
+    }
+
+    /// One channel's entry of a broadcast reply: `{"result":…}` or `{"error":…}`.
+    private static func broadcastReply(_ result: Result<PublishResult, any Error>) -> [UInt8] {
+        var w = JSONWriter()
+        switch result {
+        case .success(let published):
+            w.raw("{\"result\":")
+            w.raw(ServerAPI.encodePublishResult(published))
+            w.raw(UInt8(ascii: "}"))
+        case .failure(let error):
+            ServerAPI.writeErrorReply(APIError.from(error), into: &w)
+        }
         return w.bytes
     }
 
@@ -283,30 +319,48 @@ extension ServerAPI {
         return JSONValue.object(JSONObject([("connections", .object(JSONObject(all)))])).serialized
     }
 
+    /// Runs each command; the replies in the commands' order. With `parallel` the commands run side by side (at
+    /// most ``BoundedConcurrency/limit`` at a time), as in Centrifugo: their effects may then happen in any order.
     func batch(_ r: APIRequestReader) async throws -> [UInt8] {
         guard let commands = r.object["commands"]?.arrayValue else { throw APIError.badRequest }
+        let replies: [[UInt8]]
+        if try r.bool("parallel") {
+            replies = await BoundedConcurrency.map(count: commands.count) { i in await self.batchReply(commands[i]) }
+        } else {
+            var sequential: [[UInt8]] = []
+            sequential.reserveCapacity(commands.count)
+            for command in commands { sequential.append(await batchReply(command)) }
+            replies = sequential
+        }
         var w = JSONWriter()
         w.raw("{\"replies\":[")
-        for (i, command) in commands.enumerated() {
+        for (i, reply) in replies.enumerated() {
             if i > 0 { w.raw(UInt8(ascii: ",")) }
-            guard let o = command.objectValue, let member = o.members.first(where: { !$0.value.isNull }),
-                ServerAPI.methods.contains(member.key), member.key != "batch"
-            else {
-                ServerAPI.writeErrorReply(.badRequest, into: &w)
-                continue
-            }
-            do {
-                let result = try await call(method: member.key, request: member.value)
-                w.raw(UInt8(ascii: "{"))
-                w.string(member.key)
-                w.raw(UInt8(ascii: ":"))
-                w.raw(result)
-                w.raw(UInt8(ascii: "}"))
-            } catch {
-                ServerAPI.writeErrorReply(error, into: &w)
-            }
+            w.raw(reply)
         }
         w.raw("]}")
+        return w.bytes
+    }
+
+    /// One command's reply in a batch: `{"<method>":…}` or `{"error":…}`.
+    private func batchReply(_ command: JSONValue) async -> [UInt8] {
+        var w = JSONWriter()
+        guard let o = command.objectValue, let member = o.members.first(where: { !$0.value.isNull }),
+            ServerAPI.methods.contains(member.key), member.key != "batch"
+        else {
+            ServerAPI.writeErrorReply(.badRequest, into: &w)
+            return w.bytes
+        }
+        do {
+            let result = try await call(method: member.key, request: member.value)
+            w.raw(UInt8(ascii: "{"))
+            w.string(member.key)
+            w.raw(UInt8(ascii: ":"))
+            w.raw(result)
+            w.raw(UInt8(ascii: "}"))
+        } catch {
+            ServerAPI.writeErrorReply(error, into: &w)
+        }
         return w.bytes
     }
 }

@@ -97,8 +97,8 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     /// The hash tag of each fan-out stream in a cluster: a channel's keys carry its stream's tag, so that its
     /// history, meta, idempotency results, presence and its stream share a slot (one script touches them all).
     private let tags: [String]
-    private let clock: BrokerClock
-    private let epochSource: @Sendable () -> String
+    let clock: BrokerClock
+    let epochSource: @Sendable () -> String
     private let state: NIOLockedValueBox<State>
 
     /// Nothing connects until `start` (or the first command).
@@ -183,11 +183,11 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
     private func key(_ parts: String...) -> [UInt8] { Array((prefix + "." + parts.joined(separator: ".")).utf8) }
     /// Where `channel`'s keys start (its shard and fan-out stream computed once): `P.` on a server, `P.{t}.` in a
     /// cluster, where the hash tag of the channel's fan-out stream puts all its keys in that stream's slot.
-    private func keyPrefix(shard: Int, stream k: Int) -> String {
+    func keyPrefix(shard: Int, stream k: Int) -> String {
         shards[shard].isCluster ? prefix + ".{" + tags[k] + "}." : prefix + "."
     }
     private func keyPrefix(_ channel: String) -> String { keyPrefix(shard: shardIndex(channel), stream: fanoutIndex(channel)) }
-    private static func key(_ keyPrefix: String, _ parts: String...) -> [UInt8] {
+    static func key(_ keyPrefix: String, _ parts: String...) -> [UInt8] {
         Array((keyPrefix + parts.joined(separator: ".")).utf8)
     }
     /// A channel's history keys: its meta, then its stream.
@@ -199,21 +199,21 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         let p = keyPrefix(ch)
         return [Self.key(p, "presence", "data", ch), Self.key(p, "presence", "expire", ch)]
     }
-    private func fanoutKey(shard: Int, stream k: Int) -> [UInt8] {
+    func fanoutKey(shard: Int, stream k: Int) -> [UInt8] {
         shards[shard].isCluster ? key("{" + tags[k] + "}", "fanout") : key("fanout", String(shard), String(k))
     }
-    private func seqKey(shard: Int, stream k: Int) -> [UInt8] {
+    func seqKey(shard: Int, stream k: Int) -> [UInt8] {
         shards[shard].isCluster ? key("{" + tags[k] + "}", "fanout", "seq") : key("fanout", String(shard), String(k), "seq")
     }
     /// Node-to-node control messages: one stream, on the first shard (in a cluster, in the slot of its first fan-out
     /// stream), read by every node's first reader.
     private var controlKey: [UInt8] { shards[0].isCluster ? key("{" + tags[0] + "}", "control") : key("control") }
 
-    private func shardIndex(_ channel: String) -> Int { RedisSharding.shard(of: channel, shards: shards.count) }
-    private func fanoutIndex(_ channel: String) -> Int { RedisSharding.stream(of: channel, streams: options.fanoutStreams) }
+    func shardIndex(_ channel: String) -> Int { RedisSharding.shard(of: channel, shards: shards.count) }
+    func fanoutIndex(_ channel: String) -> Int { RedisSharding.stream(of: channel, streams: options.fanoutStreams) }
 
-    private static func a(_ s: String) -> [UInt8] { Array(s.utf8) }
-    private static func ms(_ d: Duration) -> String { String(max(1, d.milliseconds)) }
+    static func a(_ s: String) -> [UInt8] { Array(s.utf8) }
+    static func ms(_ d: Duration) -> String { String(max(1, d.milliseconds)) }
 
     // MARK: Lifecycle
 
@@ -333,7 +333,7 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
         for e in endpoints { await e.sentinel?.close() }
     }
 
-    private var isStopped: Bool { state.withLockedValue { $0.stopped } }
+    var isStopped: Bool { state.withLockedValue { $0.stopped } }
 
     // MARK: Publish
 

@@ -24,50 +24,83 @@ enum RedisEngineScripts {
     /// ARGV: 1 encoded pub, 2 history size, 3 history TTL ms, 4 meta TTL ms, 5 result TTL ms, 6 now,
     /// 7 epoch for a new stream, 8 keeps history (0/1), 9 idempotent (0/1), 10 fan-out MAXLEN, 11 channel,
     /// 12 meta expire-at, 13 publications expire-at, 14 result expire-at, 15 the master's identity ("" when not
-    /// tracked), 16 the identities a stream may carry without a new epoch. A stream last written under another master
-    /// gets a new epoch: after a failover, a position handed out by the old master (which may have taken writes the
-    /// new one never saw) can never look valid. Returns {offset, epoch, fromCache}.
-    static let publish = identityChanged + """
-        local now = tonumber(ARGV[6])
-        if ARGV[9] == '1' then
-          local r = redis.call('hmget', KEYS[3], 'x', 'o', 'e')
-          if r[1] and tonumber(r[1]) > now then
-            return {r[2], r[3], 1}
-          end
+    /// tracked), 16 the identities a stream may carry without a new epoch. Returns {offset, epoch, fromCache}
+    /// (see `publish_one`).
+    static let publish = identityChanged + publishOne + """
+        return publish_one(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
+          tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16])
+        """
+
+    /// The same publication to many channels whose deliveries share one fan-out stream (a broadcast): one script
+    /// instead of one per channel. KEYS: 1 fanout, 2 fanout seq, then per channel meta, stream, result.
+    /// ARGV: 1 encoded pub, 2 now, 3 epoch for a new stream, 4 fan-out MAXLEN, then per channel (10 each): channel,
+    /// history size, history TTL ms, meta TTL ms, result TTL ms, keeps history, idempotent, meta expire-at,
+    /// publications expire-at, result expire-at; last the master's identity and the identities accepted.
+    /// Returns {offset, epoch, fromCache} per channel, flattened.
+    static let publishMany = identityChanged + publishOne + """
+        local out = {}
+        local now = tonumber(ARGV[2])
+        local identity = ARGV[#ARGV - 1]
+        local accepted = ARGV[#ARGV]
+        for i = 0, (#KEYS - 2) / 3 - 1 do
+          local k = 3 + i * 3
+          local a = 5 + i * 10
+          local r = publish_one(KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[1], KEYS[2], ARGV[1], ARGV[a + 1], ARGV[a + 2],
+            ARGV[a + 3], ARGV[a + 4], now, ARGV[3], ARGV[a + 5], ARGV[a + 6], ARGV[4], ARGV[a], ARGV[a + 7], ARGV[a + 8],
+            ARGV[a + 9], identity, accepted)
+          for j = 1, 3 do out[#out + 1] = r[j] end
         end
-        local offset = 0
-        local epoch = ''
-        if ARGV[8] == '1' then
-          local m = redis.call('hmget', KEYS[1], 'e', 'x', 'sx', 'm')
-          epoch = m[1]
-          if (not epoch) or (not m[2]) or tonumber(m[2]) <= now then
-            epoch = ARGV[7]
-            redis.call('del', KEYS[1], KEYS[2])
-            redis.call('hset', KEYS[1], 'e', epoch, 's', 0)
-            if ARGV[15] ~= '' then redis.call('hset', KEYS[1], 'm', ARGV[15]) end
-          else
-            if identity_changed(m[4], ARGV[15], ARGV[16]) then
-              epoch = ARGV[7]
-              redis.call('hset', KEYS[1], 'e', epoch)
+        return out
+        """
+
+    /// One publication: appends to the channel's history (when it keeps one) and its delivery to the fan-out stream,
+    /// or answers the result an idempotency key already has. A stream last written under another master gets a new
+    /// epoch: after a failover, a position handed out by the old master (which may have taken writes the new one
+    /// never saw) can never look valid. Returns {offset, epoch, fromCache}.
+    static let publishOne = """
+        local function publish_one(k_meta, k_stream, k_result, k_fanout, k_seq, pub, history_size, history_ttl, meta_ttl,
+            result_ttl, now, new_epoch, keeps, idem, maxlen, channel, meta_x, pubs_x, result_x, identity, accepted)
+          if idem == '1' then
+            local r = redis.call('hmget', k_result, 'x', 'o', 'e')
+            if r[1] and tonumber(r[1]) > now then
+              return {r[2], r[3], 1}
             end
-            if ARGV[15] ~= '' and m[4] ~= ARGV[15] then redis.call('hset', KEYS[1], 'm', ARGV[15]) end
-            if m[3] and tonumber(m[3]) <= now then
-              redis.call('del', KEYS[2])
-            end
           end
-          offset = redis.call('hincrby', KEYS[1], 's', 1)
-          redis.call('hset', KEYS[1], 'x', ARGV[12], 'sx', ARGV[13])
-          redis.call('pexpire', KEYS[1], ARGV[4])
-          redis.call('xadd', KEYS[2], 'MAXLEN', ARGV[2], tostring(offset) .. '-0', 'd', ARGV[1])
-          redis.call('pexpire', KEYS[2], ARGV[3])
+          local offset = 0
+          local epoch = ''
+          if keeps == '1' then
+            local m = redis.call('hmget', k_meta, 'e', 'x', 'sx', 'm')
+            epoch = m[1]
+            if (not epoch) or (not m[2]) or tonumber(m[2]) <= now then
+              epoch = new_epoch
+              redis.call('del', k_meta, k_stream)
+              redis.call('hset', k_meta, 'e', epoch, 's', 0)
+              if identity ~= '' then redis.call('hset', k_meta, 'm', identity) end
+            else
+              if identity_changed(m[4], identity, accepted) then
+                epoch = new_epoch
+                redis.call('hset', k_meta, 'e', epoch)
+              end
+              if identity ~= '' and m[4] ~= identity then redis.call('hset', k_meta, 'm', identity) end
+              if m[3] and tonumber(m[3]) <= now then
+                redis.call('del', k_stream)
+              end
+            end
+            offset = redis.call('hincrby', k_meta, 's', 1)
+            redis.call('hset', k_meta, 'x', meta_x, 'sx', pubs_x)
+            redis.call('pexpire', k_meta, meta_ttl)
+            redis.call('xadd', k_stream, 'MAXLEN', history_size, tostring(offset) .. '-0', 'd', pub)
+            redis.call('pexpire', k_stream, history_ttl)
+          end
+          local n = redis.call('incr', k_seq)
+          redis.call('xadd', k_fanout, 'MAXLEN', '~', maxlen, '*', 'n', n, 't', 'p', 'c', channel, 'd', pub, 'o', offset, 'e', epoch)
+          if idem == '1' then
+            redis.call('hset', k_result, 'x', result_x, 'o', offset, 'e', epoch)
+            redis.call('pexpire', k_result, result_ttl)
+          end
+          return {offset, epoch, 0}
         end
-        local n = redis.call('incr', KEYS[5])
-        redis.call('xadd', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', 'n', n, 't', 'p', 'c', ARGV[11], 'd', ARGV[1], 'o', offset, 'e', epoch)
-        if ARGV[9] == '1' then
-          redis.call('hset', KEYS[3], 'x', ARGV[14], 'o', offset, 'e', epoch)
-          redis.call('pexpire', KEYS[3], ARGV[5])
-        end
-        return {offset, epoch, 0}
+
         """
 
     /// KEYS: meta, stream. ARGV: 1 now, 2 meta TTL ms, 3 epoch for a new stream, 4 meta expire-at,
@@ -179,5 +212,5 @@ enum RedisEngineScripts {
         return redis.call('hgetall', KEYS[1])
         """
 
-    static let all = [publish, history, fanout, cursors, presenceAdd, presenceRemove, presenceGet]
+    static let all = [publish, publishMany, history, fanout, cursors, presenceAdd, presenceRemove, presenceGet]
 }
