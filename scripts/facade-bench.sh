@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of the Scrumble facade, in one command:
 #
-#   scripts/facade-bench.sh [--no-build] [facade_bench.py flags...]
-#     e.g. scripts/facade-bench.sh --duration 15 --connections 4 --e2e-count 300
+#   scripts/facade-bench.sh [--no-build] [--no-relay] [facade_bench.py flags...]
+#     e.g. scripts/facade-bench.sh --duration 15 --connections 8 --e2e-count 300
 #
 # Measures (see scripts/facade_bench.py for the phases):
 #   - GET /v1/workspaces/{id}/feed on 10,000 seeded posts (first page and a deep page): req/s, p50/p90/p99
@@ -11,6 +11,9 @@
 #     centrifuge-python subscriber (workspace channel and the post author's personal channel), idle and
 #     while wrk creates comments
 #   - CPU of the facade, PostgreSQL, the broker and wrk during every wrk run
+#   - then (unless --no-relay) scripts/relay_bench.py on the same binaries, on a fresh stack: outbox rows/s
+#     relayed to the broker, and commit -> subscriber latency at a fixed comment rate, with one and with two
+#     facade processes (RELAY_BENCH_ARGS adds flags, e.g. "--rows 20000 --rate 500")
 #
 # FACADE_BENCH_BIN_DIR=dir uses the facade/broker binaries in dir instead of building.
 #
@@ -30,10 +33,12 @@ SCRATCH="${FACADE_BENCH_SCRATCH:-$ROOT/.build-bench}"
 SERVER_CPUS="${SERVER_CPUS:-0}"
 LOADGEN_CPUS="${LOADGEN_CPUS:-1}"
 BUILD=1
+RELAY=1
 declare -a ARGS=()
 for a in "$@"; do
   case "$a" in
     --no-build) BUILD=0 ;;
+    --no-relay) RELAY=0 ;;
     *) ARGS+=("$a") ;;
   esac
 done
@@ -136,3 +141,15 @@ taskset -c "$LOADGEN_CPUS" "$PYTHON" "$ROOT/scripts/facade_bench.py" \
   --database-url "$DB_URL" --facade-pid "$FACADE_PID" --broker-pid "$BROKER_PID" \
   --postmaster-pid "$POSTMASTER_PID" --loadgen-cpus "$LOADGEN_CPUS" --pin-note "$NOTE" \
   ${ARGS[@]+"${ARGS[@]}"}
+
+# --- the relay, on a stack of its own ------------------------------------------------------------------
+if [[ $RELAY -eq 1 ]]; then
+  log "stopping this stack; the relay benchmark (scripts/relay_bench.py) starts its own"
+  kill "$FACADE_PID" "$BROKER_PID" 2>/dev/null || true
+  wait "$FACADE_PID" "$BROKER_PID" 2>/dev/null || true
+  FACADE_PID=""; BROKER_PID=""
+  "$ROOT/scripts/pg-stop.sh" "$PG_DIR" --purge >/dev/null 2>&1 || true
+  # shellcheck disable=SC2086
+  SERVER_CPUS="$SERVER_CPUS" LOADGEN_CPUS="$LOADGEN_CPUS" taskset -c "$LOADGEN_CPUS" \
+    "$PYTHON" "$ROOT/scripts/relay_bench.py" --bin-dir "$BIN" ${RELAY_BENCH_ARGS:-}
+fi

@@ -57,19 +57,30 @@ extension OutboxRelay {
 
     /// The oldest due rows of `partitions`, in `seq` (commit) order; rows that do not fit their kind are backed
     /// off and reported as `unreadable`.
+    ///
+    /// The read walks `outbox_pending_seq_idx` in `seq` order and stops after a batch. Right after a burst the
+    /// table's statistics still say it is nearly empty, and PostgreSQL then preferred a bitmap scan of every pending
+    /// row and a sort: 158 ms per batch with 50,000 rows pending, which held the relay to 1,100–1,400 rows/s. The
+    /// transaction only scopes the two planner settings that rule that plan out.
     func readBatch(partitions: [Int16]) async throws -> (rows: [PendingRow], unreadable: Bool) {
-        let result = try await db.client.query(
-            """
-            SELECT id, kind, channel, payload::text, user_id, attempts FROM outbox
-            WHERE sent_at IS NULL AND partition = ANY(\(partitions)) AND next_attempt_at <= now()
-            ORDER BY seq
-            LIMIT \(options.batchSize)
-            """, logger: logger)
+        let limit = options.batchSize
+        let read = try await db.transaction { connection -> [(Int64, String, String, String?, UUID?, Int32)] in
+            try await connection.query("SET LOCAL enable_bitmapscan = off", logger: logger)
+            try await connection.query("SET LOCAL enable_sort = off", logger: logger)
+            let result = try await connection.query(
+                """
+                SELECT id, kind, channel, payload::text, user_id, attempts FROM outbox
+                WHERE sent_at IS NULL AND partition = ANY(\(partitions)) AND next_attempt_at <= now()
+                ORDER BY seq
+                LIMIT \(limit)
+                """, logger: logger)
+            var read: [(Int64, String, String, String?, UUID?, Int32)] = []
+            for try await row in result.decode((Int64, String, String, String?, UUID?, Int32).self) { read.append(row) }
+            return read
+        }
         var rows: [PendingRow] = []
         var unreadable: [(id: Int64, attempts: Int32, kind: String)] = []
-        for try await (id, kind, channel, payload, userID, attempts) in result.decode(
-            (Int64, String, String, String?, UUID?, Int32).self)
-        {
+        for (id, kind, channel, payload, userID, attempts) in read {
             if let command = BrokerCommand(outboxID: id, kind: kind, channel: channel, payload: payload, userID: userID) {
                 rows.append(PendingRow(id: id, command: command, attempts: attempts))
             } else {
