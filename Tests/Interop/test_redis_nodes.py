@@ -129,13 +129,15 @@ def test_broadcast_and_parallel_batch_reach_redis_as_pipelines(broker_factory, r
     replies = node.api("batch", {"commands": commands, "parallel": True}, timeout=60)["replies"]
     parallel_reads = _reads_processed(port) - before
     assert sorted(r["publish"]["offset"] for r in replies) == list(range(1, 1001))
-    assert parallel_reads < len(commands) // 4, f"{parallel_reads} reads for {len(commands)} publishes: not pipelined"
+    # One at a time, a publish is a read for its script and one for the fan-out reader's next XREAD (about 2 per
+    # command, checked below); side by side, far fewer (0.27 per command under the full suite's load).
+    assert parallel_reads < len(commands) // 2, f"{parallel_reads} reads for {len(commands)} publishes: not pipelined"
 
     before = _reads_processed(port)
     replies = node.api("batch", {"commands": commands[:200], "parallel": False}, timeout=60)["replies"]
     sequential_reads = _reads_processed(port) - before
     assert [r["publish"]["offset"] for r in replies] == list(range(1001, 1201)), "a sequential batch keeps its order"
-    assert sequential_reads >= 200
+    assert sequential_reads >= 200, f"{sequential_reads} reads for 200 publishes one at a time"
     history = node.api("history", {"channel": ch, "limit": -1})["result"]["publications"]
     assert [p["data"]["i"] for p in history] == list(range(100, 200)), "history_size 100: the sequential batch's last 100"
 

@@ -78,6 +78,12 @@ public enum RedisCapabilityError: Error, Sendable, Equatable, CustomStringConver
             "redis at \(address) is version \(version); the broker needs Redis ≥ "
                 + "\(RedisCapabilities.minimumVersion.major).\(RedisCapabilities.minimumVersion.minor) "
                 + "for streams with MAXLEN/XAUTOCLAIM — upgrade Redis"
+        case .streamsUnavailable(let address, let detail) where detail.hasPrefix("CLUSTERDOWN"),
+            .scriptingUnavailable(let address, let detail) where detail.hasPrefix("CLUSTERDOWN"):
+            // The probe reached a cluster that is not serving (a failover or a restart under way): nothing is missing.
+            "redis at \(address) answered \(detail): the cluster is not serving right now (a failover or a restart "
+                + "in progress?) — wait until redis-cli --cluster check <host:port> reports every slot covered, then "
+                + "start the broker"
         case .streamsUnavailable(let address, let detail):
             "redis at \(address) refuses stream commands XADD/XRANGE (\(detail)) — the broker keeps channel "
                 + "history in Redis streams; allow the stream commands or use a Redis that has them"
