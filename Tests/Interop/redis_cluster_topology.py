@@ -355,10 +355,12 @@ class ClusterTopology(_RedisProcesses):
 
 class UncoveredCluster(_RedisProcesses):
     """`nodes` cluster-enabled masters that know each other; slots 0..covered-1 are assigned (split between the
-    first nodes), the rest stay unassigned, so `cluster_state:fail`."""
+    first nodes), the rest stay unassigned, so `cluster_state:fail` (with `covered=SLOTS`, a whole cluster of masters
+    only). `extra_args` go to every redis-server."""
 
-    def __init__(self, nodes: int = 3, covered: int = 10923) -> None:
+    def __init__(self, nodes: int = 3, covered: int = 10923, extra_args: Tuple[str, ...] = ()) -> None:
         super().__init__("redis-cluster-uncovered-")
+        self.extra_args = list(extra_args)
         ports = _free_ports(2 * nodes)
         self.ports = ports[:nodes]
         self.bus_ports = dict(zip(self.ports, ports[nodes:]))
@@ -371,7 +373,7 @@ class UncoveredCluster(_RedisProcesses):
     def start(self) -> "UncoveredCluster":
         try:
             for port in self.ports:
-                self._spawn(port, [*CLUSTER_ARGS, "--cluster-port", str(self.bus_ports[port])])
+                self._spawn(port, [*CLUSTER_ARGS, "--cluster-port", str(self.bus_ports[port]), *self.extra_args])
             first = self.ports[0]
             for port in self.ports[1:]:
                 assert redis_command(first, "CLUSTER", "MEET", LOOPBACK, str(port), str(self.bus_ports[port])) == "OK"

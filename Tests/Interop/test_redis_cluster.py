@@ -25,7 +25,8 @@ import pytest
 
 from conftest import (BROKER_BIN, base_config, deep_merge, free_port, http_session, make_token, raw_clients,
                       raw_connected, run, sdk_clients, uid)
-from redis_cluster_topology import ClusterTopology, StandaloneRedis, UncoveredCluster, redis_command
+from redis_cluster_topology import (SLOTS, ClusterTopology, StandaloneRedis, UncoveredCluster, cluster_info, redis_command,
+                                    wait_for)
 
 CHANNELS = 60  # enough names that every master (and every fan-out slot group) gets some
 
@@ -167,7 +168,10 @@ def serve_output(tmp_path, redis: dict) -> Tuple[int, str]:
                            capture_output=True, text=True, timeout=30)
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"the broker did not refuse to start within 30s: {e.stdout!r} {e.stderr!r}", pytrace=False)
-    return p.returncode, p.stdout + p.stderr
+    out = p.stdout + p.stderr
+    # A refusal shuts the event loops down after every probe connection is closed, not before.
+    assert "Cannot schedule tasks" not in out, out
+    return p.returncode, out
 
 
 def test_cluster_address_to_a_standalone_server_is_refused(tmp_path):
@@ -193,6 +197,20 @@ def test_cluster_with_uncovered_slots_is_refused(tmp_path):
     lo, hi = c.uncovered
     assert f"{lo}-{hi}" in out, out
     assert "redis-cli --cluster fix" in out, out
+    assert any(f"127.0.0.1:{p}" in out for p in c.ports), out
+
+
+def test_cluster_master_without_scripting_is_refused(tmp_path):
+    """A master of a whole cluster that refuses EVAL: the broker exits naming it and scripting, its probe connection
+    closed before the event loops stop."""
+    c = UncoveredCluster(nodes=3, covered=SLOTS, extra_args=("--rename-command", "EVAL", "")).start()
+    try:
+        wait_for(lambda: all(cluster_info(p).get("cluster_state") == "ok" for p in c.ports), "cluster_state:ok", 20)
+        rc, out = serve_output(tmp_path, {"cluster_address": [c.seeds], "prefix": "x"})
+    finally:
+        c.stop()
+    assert rc != 0, out
+    assert "refuses EVAL" in out and "scripting" in out, out
     assert any(f"127.0.0.1:{p}" in out for p in c.ports), out
 
 

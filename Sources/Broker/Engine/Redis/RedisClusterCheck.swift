@@ -50,12 +50,16 @@ enum RedisClusterCheck {
             } catch {
                 throw .capability(.unreachable(address: address, cause: error))
             }
-            defer { Task { await c.close() } }
+            // Closed before returning or throwing: the caller shuts the event loops down on a refusal, and a close
+            // left to a later task then found them gone ("Cannot schedule tasks on an EventLoop that has already
+            // shut down").
             do {
                 _ = try await RedisCapabilities.check(c, address: address, probeTag: topology.anySlot(of: master).map(tag(forSlot:)))
             } catch {
+                await c.close()
                 throw .capability(error)
             }
+            await c.close()
         }
     }
 
