@@ -5,12 +5,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 
 import pytest
 
 from conftest import base_config, deep_merge, http_session, make_token, raw_clients, raw_connected, run, uid
-from redis_servers import redis_command
+from redis_servers import redis_command, wait_until_answers
 
 
 def _free_port() -> int:
@@ -43,18 +42,8 @@ class RedisProcess:
             [self.server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, *self.persistence],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return self
-            except OSError:
-                pass
-            assert self.proc.poll() is None, "redis-server exited during start-up"
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
+        wait_until_answers(self.port, self.proc, lambda: "(its output is discarded)", "redis-server")
+        return self
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -213,7 +213,6 @@ extension ClientSession {
         }
     }
 
-    /// A refresh result for an expiry in unix ms (0 = never).
     /// Whole seconds until `expiresAt` (Unix ms), counted in Unix seconds as Centrifugo counts them (a token expiring
     /// at second S has S − now left, not the milliseconds rounded down), and at least 1: a reply that says `expires`
     /// always carries its `ttl` (0 would be left out of the JSON, and SDKs read it unconditionally).
@@ -221,6 +220,7 @@ extension ClientSession {
         UInt32(clamping: max(1, expiresAt / 1000 - now / 1000))
     }
 
+    /// A refresh result for an expiry in unix ms (0 = never).
     func refreshResult(expiresAt: Int64) -> RefreshResult {
         RefreshResult(expires: expiresAt > 0, ttl: expiresAt > 0 ? Self.ttlSeconds(until: expiresAt, now: now) : 0)
     }

@@ -337,36 +337,6 @@ public final class RedisEngine: PubSubEngine, PresenceEngine, Sendable {
 
     // MARK: Publish
 
-    public func publish(channel: String, publication: Publication, options o: PublishOptions) async throws -> PublishResult {
-        if isStopped { throw EngineError.unavailable("engine stopped") }
-        let shard = shardIndex(channel)
-        let k = fanoutIndex(channel)
-        let now = clock.nowMillis()
-        let idem = !o.idempotencyKey.isEmpty
-        let p = keyPrefix(shard: shard, stream: k)
-        let keys = [
-            Self.key(p, "stream", "meta", channel), Self.key(p, "stream", channel), Self.key(p, "result", channel, o.idempotencyKey),
-            fanoutKey(shard: shard, stream: k), seqKey(shard: shard, stream: k),
-        ]
-        let args: [[UInt8]] = [
-            RedisEngineCodec.encode(publication),
-            Self.a(String(max(1, o.historySize))), Self.a(Self.ms(o.historyTTL)), Self.a(Self.ms(o.historyMetaTTL)),
-            Self.a(Self.ms(o.idempotentResultTTL)), Self.a(String(now)), Self.a(epochSource()),
-            Self.a(o.keepsHistory ? "1" : "0"), Self.a(idem ? "1" : "0"), Self.a(String(options.fanoutMaxLength)),
-            Self.a(channel), Self.a(String(now + o.historyMetaTTL.milliseconds)),
-            Self.a(String(now + o.historyTTL.milliseconds)), Self.a(String(now + o.idempotentResultTTL.milliseconds)),
-        ]
-        let reply = try await shards[shard].eval(
-            RedisEngineScripts.publish, keys: keys, args: args, tracksMaster: true,
-            wait: options.waitReplicas > 0 ? (options.waitReplicas, options.waitTimeout) : nil)
-        guard let parts = reply.elements, parts.count == 3, let offset = Self.uint(parts[0]) else {
-            throw EngineError.unavailable("unexpected publish reply \(reply)")
-        }
-        let epoch = parts[1].string ?? ""
-        let fromCache = Self.uint(parts[2]) == 1
-        return PublishResult(position: offset == 0 ? nil : StreamPosition(offset: offset, epoch: epoch), fromCache: fromCache)
-    }
-
     /// Appends to the control stream (trimmed to about `controlMaxLength` entries): every node's first
     /// reader hands it to its sink. Control is best effort, so no sequence numbers.
     public func publishControl(_ message: [UInt8]) async throws {

@@ -20,24 +20,13 @@
 /// two arguments (see ``RedisMasterIdentity``): `identity_changed` decides whether a stream's positions may still
 /// be trusted.
 enum RedisEngineScripts {
-    /// KEYS: meta, stream, result, fanout, fanout seq.
-    /// ARGV: 1 encoded pub, 2 history size, 3 history TTL ms, 4 meta TTL ms, 5 result TTL ms, 6 now,
-    /// 7 epoch for a new stream, 8 keeps history (0/1), 9 idempotent (0/1), 10 fan-out MAXLEN, 11 channel,
-    /// 12 meta expire-at, 13 publications expire-at, 14 result expire-at, 15 the master's identity ("" when not
-    /// tracked), 16 the identities a stream may carry without a new epoch. Returns {offset, epoch, fromCache}
-    /// (see `publish_one`).
-    static let publish = identityChanged + publishOne + """
-        return publish_one(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5],
-          tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16])
-        """
-
-    /// The same publication to many channels whose deliveries share one fan-out stream (a broadcast): one script
-    /// instead of one per channel. KEYS: 1 fanout, 2 fanout seq, then per channel meta, stream, result.
+    /// One publication to one or more channels whose deliveries share one fan-out stream (a publish, or a group of a
+    /// broadcast's channels). KEYS: 1 fanout, 2 fanout seq, then per channel meta, stream, result.
     /// ARGV: 1 encoded pub, 2 now, 3 epoch for a new stream, 4 fan-out MAXLEN, then per channel (10 each): channel,
-    /// history size, history TTL ms, meta TTL ms, result TTL ms, keeps history, idempotent, meta expire-at,
-    /// publications expire-at, result expire-at; last the master's identity and the identities accepted.
-    /// Returns {offset, epoch, fromCache} per channel, flattened.
-    static let publishMany = identityChanged + publishOne + """
+    /// history size, history TTL ms, meta TTL ms, result TTL ms, keeps history (0/1), idempotent (0/1), meta expire-at,
+    /// publications expire-at, result expire-at; last the master's identity ("" when not tracked) and the identities a
+    /// stream may carry without a new epoch. Returns {offset, epoch, fromCache} per channel, flattened.
+    static let publish = identityChanged + publishOne + """
         local out = {}
         local now = tonumber(ARGV[2])
         local identity = ARGV[#ARGV - 1]
@@ -211,6 +200,4 @@ enum RedisEngineScripts {
         end
         return redis.call('hgetall', KEYS[1])
         """
-
-    static let all = [publish, publishMany, history, fanout, cursors, presenceAdd, presenceRemove, presenceGet]
 }

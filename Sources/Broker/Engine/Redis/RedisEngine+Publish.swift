@@ -1,12 +1,19 @@
 import BrokerProtocol
 
-/// A broadcast through Redis: the channels are grouped by the fan-out stream their deliveries go through, and each
-/// group is one `publishMany` script (at most ``broadcastChunk`` channels each), the groups side by side on the
-/// pooled connections. Each channel gets the same history, epoch and idempotency handling as a single publish; a
-/// script that fails fails only its own channels.
+/// Publishing through Redis: one `publish` script (``RedisEngineScripts/publish``) appends to each channel's history
+/// and to the fan-out stream its deliveries go through. A publish is the script for one channel; a broadcast groups
+/// its channels by fan-out stream (in a cluster, one slot) and runs one script per group of at most
+/// ``broadcastChunk`` channels, the groups side by side on the pooled connections. Every channel gets the same
+/// history, epoch and idempotency handling either way; a script that fails fails only its own channels.
 extension RedisEngine: BroadcastPublishing {
     /// Channels per script: a script holds its Redis server while it runs (a few µs per channel).
     static let broadcastChunk = 500
+
+    public func publish(channel: String, publication: Publication, options o: PublishOptions) async throws -> PublishResult {
+        if isStopped { throw EngineError.unavailable("engine stopped") }
+        let items = [BroadcastItem(channel: channel, publication: publication, options: o)]
+        return try await publish(items, [0])[0].1.get()
+    }
 
     public func publish(broadcast items: [BroadcastItem]) async -> [Result<PublishResult, EngineError>] {
         if isStopped { return items.map { _ in .failure(.unavailable("engine stopped")) } }
@@ -22,17 +29,15 @@ extension RedisEngine: BroadcastPublishing {
             groups[shardIndex(item.channel) * options.fanoutStreams + fanoutIndex(item.channel), default: []].append(i)
         }
         let chunks = groups.keys.sorted().flatMap { key in
-            stride(from: 0, to: groups[key]!.count, by: Self.broadcastChunk).map {
-                Array(groups[key]![$0..<min($0 + Self.broadcastChunk, groups[key]!.count)])
+            let group = groups[key]!
+            return stride(from: 0, to: group.count, by: Self.broadcastChunk).map {
+                Array(group[$0..<min($0 + Self.broadcastChunk, group.count)])
             }
         } + alone
         var results = [Result<PublishResult, EngineError>?](repeating: nil, count: items.count)
         await withTaskGroup(of: [(Int, Result<PublishResult, EngineError>)].self) { group in
             for chunk in chunks {
-                group.addTask {
-                    if chunk.count == 1 { return [(chunk[0], await self.publishAlone(items[chunk[0]]))] }
-                    return await self.publishMany(items, chunk)
-                }
+                group.addTask { await self.publish(items, chunk) }
             }
             for await part in group {
                 for (i, result) in part { results[i] = result }
@@ -41,16 +46,8 @@ extension RedisEngine: BroadcastPublishing {
         return results.map { $0! }
     }
 
-    private func publishAlone(_ item: BroadcastItem) async -> Result<PublishResult, EngineError> {
-        do {
-            return .success(try await publish(channel: item.channel, publication: item.publication, options: item.options))
-        } catch {
-            return .failure(error as? EngineError ?? .unavailable(String(describing: error)))
-        }
-    }
-
-    /// One script for `indices`, whose channels share a shard and a fan-out stream (so, in a cluster, a slot).
-    private func publishMany(_ items: [BroadcastItem], _ indices: [Int]) async -> [(Int, Result<PublishResult, EngineError>)] {
+    /// One script for `items[indices]`, which share a publication, a shard and a fan-out stream.
+    private func publish(_ items: [BroadcastItem], _ indices: [Int]) async -> [(Int, Result<PublishResult, EngineError>)] {
         let first = items[indices[0]]
         let shard = shardIndex(first.channel)
         let k = fanoutIndex(first.channel)
@@ -82,16 +79,16 @@ extension RedisEngine: BroadcastPublishing {
         let reply: RESPValue
         do {
             reply = try await shards[shard].eval(
-                RedisEngineScripts.publishMany, keys: keys, args: args, tracksMaster: true,
+                RedisEngineScripts.publish, keys: keys, args: args, tracksMaster: true,
                 wait: options.waitReplicas > 0 ? (options.waitReplicas, options.waitTimeout) : nil)
         } catch {
             return indices.map { ($0, .failure(error)) }
         }
         guard let parts = reply.elements, parts.count == 3 * indices.count else {
-            return indices.map { ($0, .failure(.unavailable("unexpected broadcast reply \(reply)"))) }
+            return indices.map { ($0, .failure(.unavailable("unexpected publish reply \(reply)"))) }
         }
         return indices.enumerated().map { n, i in
-            guard let offset = Self.uint(parts[3 * n]) else { return (i, .failure(.unavailable("unexpected broadcast reply"))) }
+            guard let offset = Self.uint(parts[3 * n]) else { return (i, .failure(.unavailable("unexpected publish reply"))) }
             let position = offset == 0 ? nil : StreamPosition(offset: offset, epoch: parts[3 * n + 1].string ?? "")
             return (i, .success(PublishResult(position: position, fromCache: Self.uint(parts[3 * n + 2]) == 1)))
         }
